@@ -1,0 +1,68 @@
+"""The names of every queue, document container and blob container the code uses.
+
+One list, so the Bicep template, the in-process bus and the Functions triggers cannot
+drift apart (a test reads infra/main.bicep against these).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DocumentContainer:
+    name: str
+    partition_key: str  # the document field holding the logical partition, e.g. "accountId"
+
+
+# Pipeline steps, one Service Bus queue each.
+QUEUE_READING_RECEIVED = "reading-received"
+QUEUE_BILL_REQUESTED = "bill-requested"
+QUEUE_INVOICE_RENDER = "invoice-render"
+QUEUE_PAYMENT_RECEIVED = "payment-received"
+QUEUE_STOCK_EVENT = "stock-event"
+
+QUEUES: tuple[str, ...] = (
+    QUEUE_READING_RECEIVED,
+    QUEUE_BILL_REQUESTED,
+    QUEUE_INVOICE_RENDER,
+    QUEUE_PAYMENT_RECEIVED,
+    QUEUE_STOCK_EVENT,
+)
+
+# Delivery attempts before a message is dead-lettered, the same on Azure and in-process.
+MAX_DELIVERY_COUNT = 5
+
+CUSTOMERS = DocumentContainer("customers", "customerId")
+ACCOUNTS = DocumentContainer("accounts", "accountId")
+SERVICE_POINTS = DocumentContainer("service-points", "servicePointId")
+TARIFFS = DocumentContainer("tariffs", "tariffId")
+READINGS = DocumentContainer("readings", "servicePointId")
+INVOICES = DocumentContainer("invoices", "accountId")
+NUMBERING = DocumentContainer("numbering", "series")
+PAYMENTS = DocumentContainer("payments", "accountId")
+WEBHOOK_EVENTS = DocumentContainer("webhook-events", "provider")
+IDEMPOTENCY = DocumentContainer("idempotency", "scope")
+BILL_RUNS = DocumentContainer("bill-runs", "runId")
+SCHEDULES = DocumentContainer("schedules", "job")
+STOCK_EVENTS = DocumentContainer("stock-events", "warehouseId")
+
+DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
+    CUSTOMERS,
+    ACCOUNTS,
+    SERVICE_POINTS,
+    TARIFFS,
+    READINGS,
+    INVOICES,
+    NUMBERING,
+    PAYMENTS,
+    WEBHOOK_EVENTS,
+    IDEMPOTENCY,
+    BILL_RUNS,
+    SCHEDULES,
+    STOCK_EVENTS,
+)
+
+BLOB_INVOICES = "invoices"
+BLOB_READINGS_INBOX = "readings-inbox"
+BLOB_CONTAINERS: tuple[str, ...] = (BLOB_INVOICES, BLOB_READINGS_INBOX)
