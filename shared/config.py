@@ -74,7 +74,11 @@ class Settings(BaseSettings):
         if self.blob_store == "azure" and not (self.blob_connection_string or self.blob_account_url):
             need(None, "blob_connection_string", "GRIDLEDGER_BLOB_STORE=azure (or set GRIDLEDGER_BLOB_ACCOUNT_URL)")
         if self.bus == "servicebus" and not (self.servicebus_connection_string or self.servicebus_namespace):
-            need(None, "servicebus_connection_string", "GRIDLEDGER_BUS=servicebus (or set GRIDLEDGER_SERVICEBUS_NAMESPACE)")
+            need(
+                None,
+                "servicebus_connection_string",
+                "GRIDLEDGER_BUS=servicebus (or set GRIDLEDGER_SERVICEBUS_NAMESPACE)",
+            )
         if self.mailer == "smtp":
             need(self.smtp_host, "smtp_host", "GRIDLEDGER_MAILER=smtp")
         return self

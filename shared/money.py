@@ -18,7 +18,7 @@ ROUNDING = ROUND_HALF_UP
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"refusing {type(value).__name__} {value!r} as a money or rate value: use a string")
     return value if isinstance(value, Decimal) else Decimal(value)
 

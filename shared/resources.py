@@ -38,6 +38,7 @@ ACCOUNTS = DocumentContainer("accounts", "accountId")
 SERVICE_POINTS = DocumentContainer("service-points", "servicePointId")
 TARIFFS = DocumentContainer("tariffs", "tariffId")
 READINGS = DocumentContainer("readings", "servicePointId")
+IMPORTS = DocumentContainer("imports", "importId")
 INVOICES = DocumentContainer("invoices", "accountId")
 NUMBERING = DocumentContainer("numbering", "series")
 PAYMENTS = DocumentContainer("payments", "accountId")
@@ -53,6 +54,7 @@ DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     SERVICE_POINTS,
     TARIFFS,
     READINGS,
+    IMPORTS,
     INVOICES,
     NUMBERING,
     PAYMENTS,

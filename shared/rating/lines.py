@@ -82,4 +82,6 @@ class TaxLine:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaxLine:
-        return cls(data["taxCode"], Decimal(data["taxRate"]), Money.from_json(data["base"]), Money.from_json(data["tax"]))
+        return cls(
+            data["taxCode"], Decimal(data["taxRate"]), Money.from_json(data["base"]), Money.from_json(data["tax"])
+        )

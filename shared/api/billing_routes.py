@@ -1,0 +1,80 @@
+"""Bill runs and invoices, for billing operators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.api.deps import PlatformDep
+from shared.invoicing.cycle_run import kick_off_bill_cycle
+from shared.platform.documents import DocumentNotFound
+from shared.resources import BLOB_INVOICES, INVOICES
+
+router = APIRouter(tags=["billing"])
+
+
+class BillRunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: AwareDatetime | None = Field(default=None, alias="asOf", description="Default: now")
+    account_ids: list[str] | None = Field(default=None, alias="accountIds", max_length=10000)
+    branch: str | None = None
+
+
+@router.post("/v1/bill-runs", status_code=202, summary="Start a bill run for the accounts due")
+def start_bill_run(request: BillRunRequest, platform: PlatformDep) -> dict[str, Any]:
+    as_of: datetime = request.as_of or platform.clock()
+    kick_off = kick_off_bill_cycle(
+        platform.documents, platform.bus, as_of=as_of, account_ids=request.account_ids, branch=request.branch
+    )
+    return {
+        "runId": kick_off.run_id,
+        "accountsChecked": kick_off.accounts_checked,
+        "billsRequested": [
+            {"accountId": a, "periodStart": p.start.isoformat(), "periodEnd": p.end.isoformat()}
+            for a, p in kick_off.requested
+        ],
+    }
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+@router.get("/v1/accounts/{account_id}/invoices", summary="An account's invoices, newest first")
+def list_invoices(account_id: str, platform: PlatformDep) -> list[dict[str, Any]]:
+    docs = platform.documents.container(INVOICES.name).query(partition=account_id, order_by="-periodStart")
+    return [_public(d) for d in docs if d["status"] != "draft"]
+
+
+def _issued(platform: PlatformDep, account_id: str, number: str) -> dict[str, Any]:
+    found = platform.documents.container(INVOICES.name).query({"number": number}, partition=account_id)
+    if not found:
+        # 404 whether the invoice is missing or another account's: no oracle for guessing.
+        raise DocumentNotFound(INVOICES.name, number, account_id)
+    return found[0]
+
+
+@router.get("/v1/accounts/{account_id}/invoices/{number}", summary="One issued invoice")
+def get_invoice(account_id: str, number: str, platform: PlatformDep) -> dict[str, Any]:
+    return _public(_issued(platform, account_id, number))
+
+
+@router.get(
+    "/v1/accounts/{account_id}/invoices/{number}/pdf",
+    summary="The invoice's PDF, as sent to the customer",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_invoice_pdf(account_id: str, number: str, platform: PlatformDep) -> Response:
+    invoice = _issued(platform, account_id, number)
+    if not invoice.get("pdfBlob"):
+        raise DocumentNotFound(INVOICES.name, f"{number}.pdf", account_id)
+    blob = platform.blobs.get(BLOB_INVOICES, invoice["pdfBlob"])
+    return Response(
+        blob.data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+    )

@@ -1,0 +1,63 @@
+"""The payment gateway's webhook: verify, record once, answer fast, apply asynchronously."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from pydantic import ValidationError
+
+from shared.api.deps import PlatformDep
+from shared.observability import log_event
+from shared.payments.gateway import PaymentEvent
+from shared.payments.service import PaymentService
+from shared.payments.signature import InvalidSignature, verify
+
+router = APIRouter(prefix="/v1/webhooks", tags=["payments"])
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "GridLedger-Signature"
+
+
+@router.post(
+    "/payments",
+    summary="Payment gateway webhook (HMAC-SHA256 signed: t=<unix>,v1=<hex> over '<t>.<raw body>')",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+async def payment_webhook(
+    request: Request,
+    platform: PlatformDep,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> dict[str, Any]:
+    raw = await request.body()
+    service = PaymentService(platform.documents, platform.bus)
+    now = platform.clock()
+    settings = platform.settings
+    try:
+        verify(
+            raw,
+            signature,
+            secrets=settings.webhook_secrets,
+            now=now,
+            tolerance_seconds=settings.webhook_tolerance_seconds,
+        )
+    except InvalidSignature as exc:
+        # Kept for inspection (a rotation gone wrong looks like this), never applied.
+        service.quarantine(raw=raw, reason=exc.reason, now=now, quarantine_id=uuid.uuid4().hex)
+        log_event(log, "webhook refused", logging.WARNING, reason=exc.reason)
+        raise HTTPException(
+            401, {"error": "invalid_signature", "message": exc.reason, "errors": [{"field": SIGNATURE_HEADER}]}
+        ) from None
+    try:
+        event = PaymentEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        service.quarantine(raw=raw, reason="malformed event", now=now, quarantine_id=uuid.uuid4().hex)
+        raise HTTPException(
+            422,
+            {"error": "validation_failed", "message": "the event is not valid; nothing was applied", "errors": errors},
+        ) from None
+    received = service.receive(event, raw=raw, now=now)
+    return {"received": True, "eventId": received.event_id, "duplicate": received.duplicate}

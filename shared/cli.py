@@ -1,0 +1,250 @@
+"""Operator commands: ``python -m shared.cli --help``.
+
+Operators and monitoring script against these commands, so their names, options and JSON
+outputs are kept stable. Every command runs on the backends the settings choose (the
+embedded defaults unless GRIDLEDGER_* variables say otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from shared.config import SettingsError, load_settings
+
+
+def _platform() -> Any:
+    from shared.bootstrap import build_platform
+    from shared.observability import configure_logging
+    from shared.runtime import use_platform
+
+    settings = load_settings()
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, stream=sys.stderr)
+    platform = build_platform(settings)
+    use_platform(platform)  # the API and the in-process bus's handlers share this one
+    return platform
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def cmd_billing_month(args: argparse.Namespace) -> int:
+    from shared.demo.billing_month import print_summary, run_billing_month
+
+    platform = _platform()
+    try:
+        summary = run_billing_month(platform)
+    finally:
+        platform.close()
+    if args.json:
+        _print(summary.to_json())
+    else:
+        print_summary(summary)
+    return 0 if summary.dead_letters == 0 else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shared.api.app import create_app
+
+    platform = _platform()
+    stop = threading.Event()
+    drain = getattr(platform.bus, "drain", None)
+
+    def deliver_forever() -> None:
+        # The in-process bus has no host to push messages: a worker thread delivers them.
+        while not stop.wait(0.5):
+            if drain is not None:
+                drain()
+
+    worker = threading.Thread(target=deliver_forever, name="gridledger-bus", daemon=True)
+    worker.start()
+    try:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+        platform.close()
+    return 0
+
+
+def _in_process_bus(platform: Any) -> Any:
+    bus = platform.bus
+    if not hasattr(bus, "drain"):
+        raise SystemExit(
+            "this command needs the in-process bus (GRIDLEDGER_BUS=inprocess); on Service Bus use the portal"
+        )
+    return bus
+
+
+def cmd_bus_drain(args: argparse.Namespace) -> int:
+    platform = _platform()
+    report = _in_process_bus(platform).drain()
+    _print(asdict(report))
+    return 0 if report.dead_lettered == 0 else 1
+
+
+def cmd_bus_dead_letters(args: argparse.Namespace) -> int:
+    platform = _platform()
+    _print([asdict(d) for d in _in_process_bus(platform).dead_letters(args.queue)])
+    return 0
+
+
+def cmd_bus_replay(args: argparse.Namespace) -> int:
+    platform = _platform()
+    bus = _in_process_bus(platform)
+    replayed = bus.replay_dead_letters(args.queue, seqs=args.seq)
+    report = bus.drain()
+    _print({"replayed": replayed, "drain": asdict(report)})
+    return 0 if report.dead_lettered == 0 else 1
+
+
+def cmd_timer_bill_cycle(args: argparse.Namespace) -> int:
+    from shared.invoicing.cycle_run import kick_off_bill_cycle
+
+    platform = _platform()
+    as_of = datetime.fromisoformat(args.as_of) if args.as_of else platform.clock()
+    if as_of.tzinfo is None:
+        raise SystemExit("--as-of needs a UTC offset, e.g. 2026-11-02T09:00:00+11:00")
+    kick_off = kick_off_bill_cycle(platform.documents, platform.bus, as_of=as_of)
+    drained = platform.bus.drain() if hasattr(platform.bus, "drain") and not args.no_drain else None
+    _print(
+        {
+            "runId": kick_off.run_id,
+            "accountsChecked": kick_off.accounts_checked,
+            "billsRequested": [
+                {"accountId": a, "periodStart": p.start.isoformat(), "periodEnd": p.end.isoformat()}
+                for a, p in kick_off.requested
+            ],
+            "drain": asdict(drained) if drained else None,
+        }
+    )
+    return 0
+
+
+def cmd_timer_catalog_sync(args: argparse.Namespace) -> int:
+    from shared.integrations.nightly import run_catalog_sync
+
+    _print({"catalogSync": run_catalog_sync()})
+    return 0
+
+
+def cmd_timer_finance_export(args: argparse.Namespace) -> int:
+    from shared.integrations.nightly import run_finance_export
+
+    _print({"financeExport": run_finance_export()})
+    return 0
+
+
+def cmd_invoices_list(args: argparse.Namespace) -> int:
+    from shared.resources import INVOICES
+
+    platform = _platform()
+    docs = platform.documents.container(INVOICES.name).query(partition=args.account, order_by="number")
+    _print(
+        [
+            {
+                "number": d["number"],
+                "accountId": d["accountId"],
+                "periodStart": d["periodStart"],
+                "periodEnd": d["periodEnd"],
+                "total": d["total"]["amount"],
+                "currency": d["currency"],
+                "status": d["status"],
+                "pdf": d.get("pdfBlob"),
+            }
+            for d in docs
+            if d["status"] != "draft"
+        ]
+    )
+    return 0
+
+
+def cmd_settings_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _print({k: ("***" if "Secret" in type(v).__name__ else v) for k, v in settings.model_dump().items()})
+    return 0
+
+
+EVERY_COMMAND = """every command:
+  demo billing-month [--json]         the sample utility's billing month, end to end (the main job)
+  serve [--port P] [--host H]         the HTTP API under uvicorn; the in-process bus delivers in the background
+  bus drain                           deliver every pending in-process message
+  bus dead-letters [--queue Q]        list dead-lettered messages with their reasons
+  bus replay [--queue Q] [--seq N]    put dead letters back on their queue and deliver them
+  timers bill-cycle [--as-of ISO]     the daily bill-cycle kick-off (bills every period due)
+  timers catalog-sync                 the nightly catalog sync
+  timers finance-export               the nightly finance export
+  invoices list [--account A]         issued invoices
+  settings check                      validate the settings and print them (secrets hidden)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.cli",
+        description="GridLedger operator commands",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EVERY_COMMAND,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="the sample utility").add_subparsers(dest="demo", required=True)
+    month = demo.add_parser("billing-month", help="run the sample utility's billing month end to end (the main job)")
+    month.add_argument("--json", action="store_true", help="print the summary as JSON")
+    month.set_defaults(func=cmd_billing_month)
+
+    serve = commands.add_parser("serve", help="run the HTTP API under uvicorn, with the in-process bus delivering")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.set_defaults(func=cmd_serve)
+
+    bus = commands.add_parser("bus", help="the in-process bus").add_subparsers(dest="bus", required=True)
+    bus.add_parser("drain", help="deliver every pending message").set_defaults(func=cmd_bus_drain)
+    dead = bus.add_parser("dead-letters", help="list dead-lettered messages with their reasons")
+    dead.add_argument("--queue")
+    dead.set_defaults(func=cmd_bus_dead_letters)
+    replay = bus.add_parser("replay", help="put dead letters back on their queue and deliver them")
+    replay.add_argument("--queue")
+    replay.add_argument("--seq", type=int, action="append", help="only this dead letter (repeatable)")
+    replay.set_defaults(func=cmd_bus_replay)
+
+    timers = commands.add_parser("timers", help="run a timer's job now").add_subparsers(dest="timer", required=True)
+    cycle = timers.add_parser("bill-cycle", help="the daily bill-cycle kick-off")
+    cycle.add_argument("--as-of", help="ISO date-time with offset (default: now)")
+    cycle.add_argument("--no-drain", action="store_true", help="only queue the bill requests")
+    cycle.set_defaults(func=cmd_timer_bill_cycle)
+    timers.add_parser("catalog-sync", help="the nightly catalog sync").set_defaults(func=cmd_timer_catalog_sync)
+    timers.add_parser("finance-export", help="the nightly finance export").set_defaults(func=cmd_timer_finance_export)
+
+    invoices = commands.add_parser("invoices", help="issued invoices").add_subparsers(dest="invoices", required=True)
+    listing = invoices.add_parser("list", help="list issued invoices")
+    listing.add_argument("--account", help="only this account")
+    listing.set_defaults(func=cmd_invoices_list)
+
+    settings = commands.add_parser("settings", help="configuration").add_subparsers(dest="settings", required=True)
+    settings.add_parser("check", help="validate the settings and print them (secrets hidden)").set_defaults(
+        func=cmd_settings_check
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The account and service point as billing sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class ServicePoint:
+    service_point_id: str  # the NMI in Australia
+    address: str
+    time_zone: str  # IANA, e.g. "Australia/Sydney": tariffs and billing days are local
+    meter_kind: Literal["interval", "register"]
+    meter_serial: str
+    register_id: str = "E1"  # NEM12 suffix for interval meters, register id for register meters
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> ServicePoint:
+        return cls(
+            service_point_id=doc["servicePointId"],
+            address=doc["address"],
+            time_zone=doc["timeZone"],
+            meter_kind=doc["meterKind"],
+            meter_serial=doc["meterSerial"],
+            register_id=doc.get("registerId", "E1"),
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    customer_id: str
+    name: str
+    email: str
+    billing_address: tuple[str, ...]
+    payment_reference: str
+    service_point_id: str
+    tariff_id: str
+    branch: str
+    billing_cycle: Literal["monthly"]
+    billed_through: date  # first day not yet billed: the next period starts here
+    payment_terms_days: int = 14
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Account:
+        return cls(
+            account_id=doc["accountId"],
+            customer_id=doc["customerId"],
+            name=doc["name"],
+            email=doc["email"],
+            billing_address=tuple(doc["billingAddress"]),
+            payment_reference=doc["paymentReference"],
+            service_point_id=doc["servicePointId"],
+            tariff_id=doc["tariffId"],
+            branch=doc.get("branch", "main"),
+            billing_cycle=doc.get("billingCycle", "monthly"),
+            billed_through=date.fromisoformat(doc["billedThrough"]),
+            payment_terms_days=int(doc.get("paymentTermsDays", 14)),
+        )

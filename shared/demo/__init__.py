@@ -1,0 +1,1 @@
+"""The sample utility and its billing month: the main job a new user runs first."""

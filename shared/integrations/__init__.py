@@ -1,0 +1,1 @@
+"""Integrations: Salesforce catalog sync, SAP finance export (their own issues)."""

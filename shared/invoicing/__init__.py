@@ -1,0 +1,1 @@
+"""Invoicing: turning rated charges into numbered, immutable tax invoices."""

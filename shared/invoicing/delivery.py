@@ -1,0 +1,102 @@
+"""Delivering an issued invoice: its PDF into blob storage, then by e-mail.
+
+Runs as the ``invoice-render`` handler. The PDF is written put-if-absent, so a
+redelivery can never replace the document a customer already received; the e-mail
+carries a key derived from the invoice number, so the mail folder (and a Message-ID aware
+mail client) sees one mail however often the message is delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from shared.invoicing.invoice import Invoice, InvoiceStatus
+from shared.invoicing.pdf import render_invoice_pdf
+from shared.observability import log_event
+from shared.platform.blobs import BlobAlreadyExists, BlobStore
+from shared.platform.documents import ConcurrencyConflict, DocumentStore
+from shared.platform.mail import Attachment, Mailer, OutgoingMail
+from shared.resources import BLOB_INVOICES, INVOICES
+
+log = logging.getLogger(__name__)
+
+
+class NotIssued(Exception):
+    pass
+
+
+def pdf_blob_name(invoice: Invoice) -> str:
+    assert invoice.number and invoice.issue_date
+    return f"{invoice.issue_date.year}/{invoice.account_id}/{invoice.number}.pdf"
+
+
+class InvoiceDelivery:
+    def __init__(self, documents: DocumentStore, blobs: BlobStore, mailer: Mailer, *, sender: str) -> None:
+        self._invoices = documents.container(INVOICES.name)
+        self._blobs = blobs
+        self._mailer = mailer
+        self._sender = sender
+
+    def deliver(self, *, invoice_id: str, account_id: str, now: datetime) -> Invoice:
+        invoice = Invoice.from_json(self._invoices.get(invoice_id, account_id))
+        if invoice.status is InvoiceStatus.DRAFT or not invoice.number:
+            raise NotIssued(f"invoice {invoice_id} is a draft; only issued invoices are rendered")
+        name = pdf_blob_name(invoice)
+        if not self._blobs.exists(BLOB_INVOICES, name):
+            pdf = render_invoice_pdf(invoice)
+            try:
+                self._blobs.put(
+                    BLOB_INVOICES,
+                    name,
+                    pdf,
+                    content_type="application/pdf",
+                    metadata={"invoiceNumber": invoice.number, "accountId": invoice.account_id},
+                    overwrite=False,
+                )
+            except BlobAlreadyExists:
+                pass  # a racing delivery stored it first; that one is the document of record
+        if invoice.pdf_blob != name:
+            invoice = self._update(invoice_id, account_id, lambda inv: replace(inv, pdf_blob=name))
+        if invoice.emailed_at is None and invoice.customer.email:
+            pdf = self._blobs.get(BLOB_INVOICES, name).data
+            self._mailer.send(self._mail(invoice, pdf))
+            invoice = self._update(invoice_id, account_id, lambda inv: _mark_sent(inv, now))
+            log_event(log, "invoice e-mailed", invoice=invoice.number, to=invoice.customer.email)
+        return invoice
+
+    def _mail(self, invoice: Invoice, pdf: bytes) -> OutgoingMail:
+        assert invoice.number and invoice.due_date
+        period = f"{invoice.period_start:%-d %b %Y} to {invoice.last_day:%-d %b %Y}"
+        text = (
+            f"Dear {invoice.customer.name},\n\n"
+            f"Your electricity bill {invoice.number} for {period} is attached.\n"
+            f"Amount due: {invoice.amount_due} by {invoice.due_date:%-d %B %Y}.\n"
+            f"Payment reference: {invoice.payment_reference}\n\n"
+            f"{invoice.supplier.name}\n"
+        )
+        return OutgoingMail(
+            to=invoice.customer.email or "",
+            subject=f"Your bill {invoice.number} from {invoice.supplier.name}",
+            text=text,
+            sender=self._sender,
+            message_key=f"invoice-{invoice.number}",
+            attachments=(Attachment(f"{invoice.number}.pdf", "application/pdf", pdf),),
+        )
+
+    def _update(self, invoice_id: str, account_id: str, change) -> Invoice:  # type: ignore[no-untyped-def]
+        for _ in range(10):
+            doc = self._invoices.get(invoice_id, account_id)
+            updated = change(Invoice.from_json(doc))
+            try:
+                self._invoices.replace(updated.to_json(), etag=doc["_etag"])
+                return updated
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict(INVOICES.name, invoice_id, account_id)
+
+
+def _mark_sent(invoice: Invoice, now: datetime) -> Invoice:
+    status = InvoiceStatus.SENT if invoice.status is InvoiceStatus.ISSUED else invoice.status
+    return replace(invoice, emailed_at=now, status=status)

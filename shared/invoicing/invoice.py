@@ -1,0 +1,158 @@
+"""The tax invoice: what the customer is asked to pay for one account and billing period.
+
+A draft becomes an invoice when it is issued: it gets the next number of its series and
+from then on is never edited. Corrections are credit notes (a later issue), never edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.money import Money
+from shared.rating.lines import ChargeLine, TaxLine
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    SENT = "sent"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+
+
+class InvoiceAlreadyIssued(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    address_lines: tuple[str, ...]
+    tax_id: str | None = None  # ABN for Australian parties
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_id: str  # stable per account and period, so a redelivered bill request finds it
+    account_id: str
+    series: str  # numbering series, e.g. "INV-2026" (legal entity, document type, year)
+    supplier: Party
+    customer: Party
+    service_point_id: str  # NMI
+    service_address: str
+    period_start: date  # half-open [start, end) in the service point's local dates
+    period_end: date
+    currency: str
+    lines: tuple[ChargeLine, ...]
+    taxes: tuple[TaxLine, ...]
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    payment_reference: str
+    status: InvoiceStatus = InvoiceStatus.DRAFT
+    number: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    issued_at: datetime | None = None
+    amount_paid: Money | None = None
+    applied_payments: tuple[str, ...] = field(default_factory=tuple)  # payment ids, so a replay adds nothing
+    pdf_blob: str | None = None
+    emailed_at: datetime | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def amount_due(self) -> Money:
+        return self.total - (self.amount_paid or Money.zero(self.currency))
+
+    @property
+    def last_day(self) -> date:
+        """The period's last billed day, as printed ("1 Oct to 31 Oct")."""
+        from datetime import timedelta
+
+        return self.period_end - timedelta(days=1)
+
+    def issue(self, *, number: str, issue_date: date, due_date: date, issued_at: datetime) -> Invoice:
+        if self.status is not InvoiceStatus.DRAFT:
+            raise InvoiceAlreadyIssued(f"invoice {self.invoice_id} is already {self.status} as {self.number}")
+        return replace(
+            self,
+            status=InvoiceStatus.ISSUED,
+            number=number,
+            issue_date=issue_date,
+            due_date=due_date,
+            issued_at=issued_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        def party(p: Party) -> dict[str, Any]:
+            return {"name": p.name, "addressLines": list(p.address_lines), "taxId": p.tax_id, "email": p.email}
+
+        return {
+            "id": self.invoice_id,
+            "accountId": self.account_id,
+            "series": self.series,
+            "supplier": party(self.supplier),
+            "customer": party(self.customer),
+            "servicePointId": self.service_point_id,
+            "serviceAddress": self.service_address,
+            "periodStart": self.period_start.isoformat(),
+            "periodEnd": self.period_end.isoformat(),
+            "currency": self.currency,
+            "lines": [line.to_json() for line in self.lines],
+            "taxes": [tax.to_json() for tax in self.taxes],
+            "subtotal": self.subtotal.to_json(),
+            "taxTotal": self.tax_total.to_json(),
+            "total": self.total.to_json(),
+            "paymentReference": self.payment_reference,
+            "status": self.status.value,
+            "number": self.number,
+            "issueDate": self.issue_date.isoformat() if self.issue_date else None,
+            "dueDate": self.due_date.isoformat() if self.due_date else None,
+            "issuedAt": self.issued_at.isoformat() if self.issued_at else None,
+            "amountPaid": self.amount_paid.to_json() if self.amount_paid else None,
+            "appliedPayments": list(self.applied_payments),
+            "pdfBlob": self.pdf_blob,
+            "emailedAt": self.emailed_at.isoformat() if self.emailed_at else None,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Invoice:
+        def party(p: dict[str, Any]) -> Party:
+            return Party(p["name"], tuple(p["addressLines"]), p.get("taxId"), p.get("email"))
+
+        def day(value: str | None) -> date | None:
+            return date.fromisoformat(value) if value else None
+
+        return cls(
+            invoice_id=data["id"],
+            account_id=data["accountId"],
+            series=data["series"],
+            supplier=party(data["supplier"]),
+            customer=party(data["customer"]),
+            service_point_id=data["servicePointId"],
+            service_address=data["serviceAddress"],
+            period_start=date.fromisoformat(data["periodStart"]),
+            period_end=date.fromisoformat(data["periodEnd"]),
+            currency=data["currency"],
+            lines=tuple(ChargeLine.from_json(x) for x in data["lines"]),
+            taxes=tuple(TaxLine.from_json(x) for x in data["taxes"]),
+            subtotal=Money.from_json(data["subtotal"]),
+            tax_total=Money.from_json(data["taxTotal"]),
+            total=Money.from_json(data["total"]),
+            payment_reference=data["paymentReference"],
+            status=InvoiceStatus(data["status"]),
+            number=data.get("number"),
+            issue_date=day(data.get("issueDate")),
+            due_date=day(data.get("dueDate")),
+            issued_at=datetime.fromisoformat(data["issuedAt"]) if data.get("issuedAt") else None,
+            amount_paid=Money.from_json(data["amountPaid"]) if data.get("amountPaid") else None,
+            applied_payments=tuple(data.get("appliedPayments", ())),
+            pdf_blob=data.get("pdfBlob"),
+            emailed_at=datetime.fromisoformat(data["emailedAt"]) if data.get("emailedAt") else None,
+            notes=tuple(data.get("notes", ())),
+        )

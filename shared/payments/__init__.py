@@ -1,0 +1,1 @@
+"""Payments: gateway webhooks, verified and applied to invoices exactly once."""

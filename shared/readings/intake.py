@@ -1,0 +1,127 @@
+"""Readings coming in: mobile-app batches (answered item by item, at once) and meter-data
+files (stored as a blob, then imported by the ``reading-received`` handler).
+
+Whatever was accepted is stored before the caller hears "accepted", with ids derived from
+the reading itself, so a retried upload or a redelivered import stores each reading once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.observability import log_event
+from shared.platform.blobs import BlobStore
+from shared.platform.documents import DocumentStore
+from shared.readings.history import store_interval_day, store_register_read
+from shared.readings.mobile import validate_register_reads
+from shared.readings.nem12 import parse_nem12
+from shared.resources import BLOB_READINGS_INBOX, IMPORTS, READINGS, SERVICE_POINTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    status: str  # "accepted" | "rejected"
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    reading_id: str | None = None
+
+
+def accept_register_batch(documents: DocumentStore, items: list[dict[str, Any]], *, now: datetime) -> list[ItemResult]:
+    reads, errors = validate_register_reads(items, now=now)
+    service_points = documents.container(SERVICE_POINTS.name)
+    readings = documents.container(READINGS.name)
+    rejected: dict[int, list[dict[str, Any]]] = {}
+    for error in errors:
+        rejected.setdefault(error.index, []).append({"field": error.field, "message": error.message})
+    results: dict[int, ItemResult] = {}
+    valid_indexes = [i for i in range(len(items)) if i not in rejected]
+    for index, read in zip(valid_indexes, reads, strict=True):
+        matches = service_points.query({"meterSerial": read.meter_serial})
+        if not matches:
+            rejected[index] = [{"field": "meterSerial", "message": f"no service point has meter {read.meter_serial}"}]
+            continue
+        sp_id = matches[0]["servicePointId"]
+        store_register_read(readings, sp_id, read, source="mobile")
+        results[index] = ItemResult(index, "accepted")
+    for index, errs in rejected.items():
+        results[index] = ItemResult(index, "rejected", errs)
+    return [results[i] for i in range(len(items))]
+
+
+def _text_lines(data: bytes, name: str) -> list[str]:
+    if data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise ValueError(f"{name}: a zipped meter-data file must hold exactly one file, found {len(members)}")
+            data = archive.read(members[0])
+    return data.decode("utf-8-sig").splitlines()
+
+
+def import_meter_file(documents: DocumentStore, blobs: BlobStore, *, import_id: str, blob_name: str) -> dict[str, Any]:
+    """Import a NEM12 file already stored in the readings inbox; record its status and
+    move it to processed/ or rejected/ with its error report beside it."""
+    imports = documents.container(IMPORTS.name)
+    record = imports.find(import_id, import_id)
+    if record is not None and record.get("status") in ("accepted", "partial", "rejected"):
+        return record  # a redelivery of an import already done
+    blob = blobs.get(BLOB_READINGS_INBOX, blob_name)
+    file_name = blob.metadata.get("fileName", blob_name)
+    errors: list[dict[str, Any]] = []
+    counts = {"stored": 0, "replaced": 0, "unchanged": 0, "kept-newer": 0}
+    try:
+        result = parse_nem12(_text_lines(blob.data, file_name), source=file_name)
+    except ValueError as exc:
+        status, days = "rejected", []
+        errors.append({"line": None, "record": None, "field": None, "message": str(exc)})
+    else:
+        status, days = result.status, result.days
+        errors.extend(
+            {"line": e.line, "record": e.record, "field": e.field, "message": e.message} for e in result.errors
+        )
+    readings = documents.container(READINGS.name)
+    service_points = documents.container(SERVICE_POINTS.name)
+    known: dict[str, bool] = {}
+    for day in days:
+        if day.nmi not in known:
+            known[day.nmi] = service_points.find(day.nmi, day.nmi) is not None
+        if not known[day.nmi]:
+            errors.append(
+                {"line": day.source_line, "record": "300", "field": "NMI", "message": f"unknown NMI {day.nmi}"}
+            )
+            continue
+        counts[store_interval_day(readings, day.nmi, day, source=file_name)] += 1
+    if status == "accepted" and errors:
+        status = "partial" if sum(counts.values()) else "rejected"
+    report = {
+        "id": import_id,
+        "importId": import_id,
+        "file": file_name,
+        "blob": blob_name,
+        "status": status,
+        "days": counts,
+        "errors": errors[:1000],
+        "errorCount": len(errors),
+    }
+    folder = "processed" if status != "rejected" else "rejected"
+    target = f"{folder}/{blob_name.removeprefix('incoming/')}"
+    blobs.put(BLOB_READINGS_INBOX, target, blob.data, content_type=blob.content_type, metadata=dict(blob.metadata))
+    if errors:
+        blobs.put(
+            BLOB_READINGS_INBOX,
+            f"{target}.errors.json",
+            json.dumps(errors, indent=1).encode(),
+            content_type="application/json",
+        )
+    imports.upsert(report)
+    blobs.delete(BLOB_READINGS_INBOX, blob_name)
+    log_event(log, "meter file imported", importId=import_id, status=status, **{k: v for k, v in counts.items()})
+    return report

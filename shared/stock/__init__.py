@@ -1,0 +1,1 @@
+"""Inventory: warehouses and stock events (the inventory issue builds on this)."""
