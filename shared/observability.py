@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "correlationId": getattr(record, "correlation_id", None) or current_correlation_id(),
+            "correlationId": getattr(record, "correlation_id", None),
         }
         for key, value in getattr(record, "fields", {}).items():
             entry[key] = value
@@ -58,11 +58,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class _CorrelationFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "correlation_id", None):
-            record.correlation_id = current_correlation_id()
-        return True
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_correlation(*args: object, **kwargs: object) -> logging.LogRecord:
+    # Stamped when the record is made, not when it is formatted: a handler may format it
+    # later, on another thread, outside the request's context.
+    record = _base_factory(*args, **kwargs)  # type: ignore[arg-type]
+    if not hasattr(record, "correlation_id"):
+        record.correlation_id = current_correlation_id()
+    return record
+
+
+if not getattr(logging.getLogRecordFactory(), "_gridledger", False):
+    _record_with_correlation._gridledger = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(_record_with_correlation)
 
 
 def configure_logging(level: str = "INFO", *, stream: object | None = None) -> None:
@@ -73,7 +83,6 @@ def configure_logging(level: str = "INFO", *, stream: object | None = None) -> N
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(_CorrelationFilter())
     handler._gridledger = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

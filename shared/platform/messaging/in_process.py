@@ -91,8 +91,7 @@ class InProcessBus:
         self._handlers: dict[str, Handler] = {}
         self._local = threading.local()
         self._drain_lock = threading.Lock()
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        self._db().executescript(_SCHEMA)  # executescript commits on its own
 
     # -- connections -------------------------------------------------------------------
 
