@@ -42,6 +42,9 @@ def store_interval_day(readings: Container, service_point_id: str, day: Interval
         "day": day.day.isoformat(),
         "startUtc": day.start_utc.isoformat(),
         "intervalMinutes": day.interval_minutes,
+        # "valuesWh" holds integers in valueUnit: Wh for active energy (the only unit billed
+        # as kWh), VArh/VAh for reactive/apparent energy, milli-units for demand channels.
+        "valueUnit": day.value_unit,
         "valuesWh": [int(v) for v in day.values_wh],
         "quality": "".join(str(q) for q in day.quality),
         "updateDateTime": day.update_datetime.isoformat() if day.update_datetime else None,
@@ -124,7 +127,7 @@ def interval_series(
     last_day = (end_utc + NEM_MARKET_TIME).date()
     docs = [
         d
-        for d in readings.query({"kind": "interval", "suffix": suffix}, partition=service_point_id)
+        for d in readings.query({"kind": "interval", "suffix": suffix, "valueUnit": "Wh"}, partition=service_point_id)
         if first_day <= date.fromisoformat(d["day"]) <= last_day
     ]
     if not docs:
