@@ -1,0 +1,51 @@
+"""Due periods come from the billed-through date, so any timer behaviour bills each period once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.invoicing.bill_cycle import BillingPeriod, add_months, due_periods
+
+
+def test_a_month_is_due_the_day_after_it_ends_not_on_its_last_day():
+    assert due_periods(billed_through=date(2026, 10, 1), today=date(2026, 10, 31)) == []
+    assert due_periods(billed_through=date(2026, 10, 1), today=date(2026, 11, 1)) == [
+        BillingPeriod(date(2026, 10, 1), date(2026, 11, 1))
+    ]
+
+
+def test_a_timer_down_for_three_periods_catches_up_all_three_in_one_call():
+    periods = due_periods(billed_through=date(2026, 8, 1), today=date(2026, 11, 2))
+    assert periods == [
+        BillingPeriod(date(2026, 8, 1), date(2026, 9, 1)),
+        BillingPeriod(date(2026, 9, 1), date(2026, 10, 1)),
+        BillingPeriod(date(2026, 10, 1), date(2026, 11, 1)),
+    ]
+    # once billed-through has moved on, the same call finds nothing more
+    assert due_periods(billed_through=date(2026, 11, 1), today=date(2026, 11, 2)) == []
+
+
+def test_month_ends_clamp_and_leap_days_count():
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert BillingPeriod(date(2028, 2, 1), date(2028, 3, 1)).days == 29
+
+
+def test_a_wrong_billed_through_date_years_back_is_capped_per_run():
+    assert len(due_periods(billed_through=date(2020, 1, 1), today=date(2026, 11, 2))) == 24
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)), st.integers(0, 40))
+def test_due_periods_tile_time_without_gaps_or_overlaps(start, days_later):
+    from datetime import timedelta
+
+    start = start.replace(day=1)
+    periods = due_periods(billed_through=start, today=start + timedelta(days=days_later * 10))
+    for earlier, later in zip(periods, periods[1:], strict=False):
+        assert earlier.end == later.start
+    assert all(p.start < p.end for p in periods)
+    if periods:
+        assert periods[0].start == start
