@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from pathlib import Path
 
 from shared.resources import QUEUES
 
@@ -59,6 +60,6 @@ def test_importing_the_app_reads_no_settings(monkeypatch):
 
 
 def test_host_json_hands_every_path_to_fastapi_and_uses_the_v4_bundle():
-    host = json.load(open("host.json"))
+    host = json.loads(Path("host.json").read_text())
     assert host["extensions"]["http"]["routePrefix"] == ""
     assert host["extensionBundle"]["version"] == "[4.*, 5.0.0)"

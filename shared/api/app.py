@@ -37,6 +37,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    if error["type"] == "json_invalid":
+        # FastAPI puts the character offset where a field name would be: name the body instead.
+        where = error["loc"][-1] if len(error["loc"]) > 1 else "?"
+        return {"field": "body", "message": f"malformed JSON at character {where}", "type": "json_invalid"}
+    return {"field": _field_path(tuple(error["loc"])), "message": error["msg"], "type": error["type"]}
+
+
 def _configured_limit() -> int:
     from shared.runtime import get_platform
 
@@ -59,7 +67,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [_field_error(e) for e in exc.errors()]
         return JSONResponse(
             error_body("validation_failed", "the request is not valid; nothing was stored", errors), 422
         )

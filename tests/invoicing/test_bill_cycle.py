@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 from hypothesis import given
@@ -44,7 +45,7 @@ def test_due_periods_tile_time_without_gaps_or_overlaps(start, days_later):
 
     start = start.replace(day=1)
     periods = due_periods(billed_through=start, today=start + timedelta(days=days_later * 10))
-    for earlier, later in zip(periods, periods[1:], strict=False):
+    for earlier, later in itertools.pairwise(periods):
         assert earlier.end == later.start
     assert all(p.start < p.end for p in periods)
     if periods:
