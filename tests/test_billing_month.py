@@ -57,7 +57,7 @@ def test_a_single_rate_bill_matches_the_hand_calculation(platform):
     # 31 days x $1.0450 = $32.395 -> $32.40 (half-up); 312 kWh x $0.3124 = $97.4688 -> $97.47
     assert (lines["supply"].quantity, lines["supply"].amount.amount) == (Decimal(31), Decimal("32.40"))
     assert (lines["usage"].quantity, lines["usage"].amount.amount) == (Decimal(312), Decimal("97.47"))
-    # GST per line: 3.240 -> 3.24 and 9.747 -> 9.75
+    # GST once on the invoice (the sample tariffs round per invoice): 10 % of 129.87 = 12.987 -> 12.99
     assert olivia.subtotal.amount == Decimal("129.87")
     assert olivia.tax_total.amount == Decimal("12.99")
     assert olivia.total.amount == Decimal("142.86")

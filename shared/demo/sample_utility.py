@@ -30,7 +30,7 @@ FLAT_TARIFF: dict[str, Any] = {
         {"id": "usage", "kind": "flat_energy", "description": "General usage", "rate": "0.3124", "taxCode": "GST"},
     ],
     "taxes": {"GST": "0.10"},
-    "taxRounding": "per_line",
+    "taxRounding": "per_invoice",
 }
 
 TOU_TARIFF: dict[str, Any] = {
@@ -73,7 +73,7 @@ TOU_TARIFF: dict[str, Any] = {
         },
     ],
     "taxes": {"GST": "0.10"},
-    "taxRounding": "per_line",
+    "taxRounding": "per_invoice",
 }
 
 FLAT, TOU = FLAT_TARIFF["id"], TOU_TARIFF["id"]

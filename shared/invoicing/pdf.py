@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -54,6 +55,22 @@ DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024  # isolated renders only
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CURRENCY_SIGNS = {"AUD": ("$", ""), "NZD": ("$", ""), "USD": ("US$", ""), "EUR": ("€", ""), "PLN": ("", " zł")}
 PLURAL_UNITS = {"day": "days", "month": "months"}
+
+
+class _SubsetterNotice(logging.Filter):
+    """WeasyPrint warns on every render when the system lacks HarfBuzz-Subset and it falls
+    back to fontTools. The PDF is the same; one warning per process is enough for operators."""
+
+    seen = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "HarfBuzz-Subset" not in record.getMessage():
+            return True
+        first, _SubsetterNotice.seen = not _SubsetterNotice.seen, True
+        return first
+
+
+logging.getLogger("weasyprint").addFilter(_SubsetterNotice())
 
 
 class InvoiceRenderError(Exception):
