@@ -69,15 +69,14 @@ def run_billing_month(platform: Platform) -> MonthSummary:
     summary.new_records = seed_sample_utility(platform.documents)
     with api_in_background() as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
         # 1. A field officer's app uploads the basic meters' reads; the key makes a retry safe.
-        reads = _check(
-            http.post(
-                "/v1/readings/register-reads",
-                json={"items": register_read_batch()},
-                headers={"Idempotency-Key": "demo-field-run-2026-11-01"},
-            ),
-            "register reads",
+        response = http.post(
+            "/v1/readings/register-reads",
+            json={"items": register_read_batch()},
+            headers={"Idempotency-Key": "demo-field-run-2026-11-01"},
         )
-        summary.reads = {"accepted": reads["accepted"], "rejected": reads["rejected"]}
+        reads = _check(response, "register reads")
+        reads_replayed = response.headers.get("Idempotent-Replayed") == "true"
+        summary.reads = {"accepted": reads["accepted"], "rejected": reads["rejected"], "replayed": reads_replayed}
 
         # 2. The metering data provider's NEM12 file for the interval meters.
         text = nem12_text(first_day=date(2026, 9, 30), last_day=date(2026, 11, 1), created=FILE_CREATED)
@@ -92,7 +91,12 @@ def run_billing_month(platform: Platform) -> MonthSummary:
         )
         _drain(platform)
         status = _check(http.get(upload["statusUrl"]), "import status")
-        summary.meter_file = {"importId": upload["importId"], "status": status["status"], "days": status.get("days")}
+        summary.meter_file = {
+            "importId": upload["importId"],
+            "status": status["status"],
+            "days": status.get("days"),
+            "again": upload["status"] != "queued",
+        }
 
         # 3. The bill cycle: what the daily timer does, started here for the sample month.
         run = _check(http.post("/v1/bill-runs", json={"asOf": AS_OF}), "bill run")
@@ -168,8 +172,16 @@ def _row(invoice: Invoice) -> dict[str, Any]:
 def print_summary(summary: MonthSummary) -> None:
     print("GridLedger: billing month October 2026 for the sample utility")
     print(f"  records loaded: {summary.new_records} new")
-    print(f"  register reads: {summary.reads.get('accepted', 0)} accepted, {summary.reads.get('rejected', 0)} rejected")
-    print(f"  NEM12 import:   {summary.meter_file.get('status')} ({summary.meter_file.get('days')})")
+    replayed = " (the same upload again: answered from the first time, nothing stored twice)"
+    print(
+        f"  register reads: {summary.reads.get('accepted', 0)} accepted, {summary.reads.get('rejected', 0)} rejected"
+        + (replayed if summary.reads.get("replayed") else "")
+    )
+    print(
+        f"  NEM12 import:   {summary.meter_file.get('status')}, channel-days "
+        + ", ".join(f"{what} {n}" for what, n in (summary.meter_file.get("days") or {}).items())
+        + (" (the same file again: imported once)" if summary.meter_file.get("again") else "")
+    )
     print(
         f"  bill run:       {summary.bill_run.get('runId')}, {summary.bill_run.get('billsRequested')} bills requested"
     )
