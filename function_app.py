@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import queues, timers
+from functions import blobs, queues, timers
 from shared.api.app import create_app
 
 app = func.AsgiFunctionApp(app=create_app(), http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(queues.bp)
 app.register_functions(timers.bp)
+app.register_functions(blobs.bp)

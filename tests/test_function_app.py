@@ -42,6 +42,10 @@ def test_function_app_registers_http_queue_and_timer_triggers():
         "ServiceBusConnection"
     }
 
+    blobs = {name: (f["path"], f["connection"]) for name, f in functions.items() if f["trigger_type"] == "blobTrigger"}
+    # Only drop/ is watched: the import's own writes to processed/ and rejected/ must not re-trigger it.
+    assert blobs == {"readings_inbox_drop": ("readings-inbox/drop/{name}", "AzureWebJobsStorage")}
+
     timers = {name: f["schedule"] for name, f in functions.items() if f["trigger_type"] == "timerTrigger"}
     assert timers == {
         "bill_cycle_kickoff": "0 30 15 * * *",
@@ -56,7 +60,7 @@ def test_importing_the_app_reads_no_settings(monkeypatch):
     import shared.runtime
 
     shared.runtime.use_platform(None)
-    assert len(registered()) == 9
+    assert len(registered()) == 10
 
 
 def test_host_json_hands_every_path_to_fastapi_and_uses_the_v4_bundle():

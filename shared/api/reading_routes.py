@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Any
 
@@ -13,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.api.deps import IdempotencyKey, PlatformDep
 from shared.api.idempotency import StoredResponse, remember, replay, request_hash
 from shared.platform.documents import DocumentNotFound
+from shared.readings.inbox import queue_meter_file
 from shared.readings.intake import accept_register_batch
-from shared.resources import BLOB_READINGS_INBOX, IDEMPOTENCY, IMPORTS, QUEUE_READING_RECEIVED
+from shared.resources import IDEMPOTENCY, IMPORTS
 
 router = APIRouter(prefix="/v1/readings", tags=["readings"])
 
@@ -101,27 +101,16 @@ async def post_meter_file(
             },
         )
     # The same bytes uploaded twice are the same import: a retried upload imports once.
-    import_id = hashlib.sha256(data).hexdigest()[:32]
-    imports = platform.documents.container(IMPORTS.name)
-    existing = imports.find(import_id, import_id)
-    if existing is None:
-        blob_name = f"incoming/{import_id}"
-        platform.blobs.put(
-            BLOB_READINGS_INBOX,
-            blob_name,
-            data,
-            content_type=request.headers.get("content-type", "application/octet-stream"),
-            metadata={"fileName": file_name},
-        )
-        imports.upsert(
-            {"id": import_id, "importId": import_id, "file": file_name, "blob": blob_name, "status": "queued"}
-        )
-        platform.bus.send(
-            QUEUE_READING_RECEIVED, {"importId": import_id, "blob": blob_name}, message_id=f"import:{import_id}"
-        )
-        status = "queued"
-    else:
-        status = existing["status"]
+    queued = queue_meter_file(
+        platform.documents,
+        platform.blobs,
+        platform.bus,
+        data=data,
+        file_name=file_name,
+        content_type=request.headers.get("content-type", "application/octet-stream"),
+        channel="upload",
+    )
+    import_id, status = queued.import_id, queued.status
     return {"importId": import_id, "status": status, "statusUrl": f"/v1/readings/imports/{import_id}"}
 
 

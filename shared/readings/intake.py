@@ -19,6 +19,7 @@ from shared.observability import log_event
 from shared.platform.blobs import BlobStore
 from shared.platform.documents import DocumentStore
 from shared.readings.history import store_interval_day, store_register_read
+from shared.readings.inbox import file_name_from_metadata
 from shared.readings.mobile import validate_register_reads
 from shared.readings.nem12 import parse_nem12
 from shared.resources import BLOB_READINGS_INBOX, IMPORTS, READINGS, SERVICE_POINTS
@@ -74,7 +75,7 @@ def import_meter_file(documents: DocumentStore, blobs: BlobStore, *, import_id: 
     if record is not None and record.get("status") in ("accepted", "partial", "rejected"):
         return record  # a redelivery of an import already done
     blob = blobs.get(BLOB_READINGS_INBOX, blob_name)
-    file_name = blob.metadata.get("fileName", blob_name)
+    file_name = file_name_from_metadata(blob.metadata["fileName"]) if "fileName" in blob.metadata else blob_name
     errors: list[dict[str, Any]] = []
     counts = {"stored": 0, "replaced": 0, "unchanged": 0, "kept-newer": 0}
     try:
@@ -105,6 +106,7 @@ def import_meter_file(documents: DocumentStore, blobs: BlobStore, *, import_id: 
         "id": import_id,
         "importId": import_id,
         "file": file_name,
+        "channel": blob.metadata.get("channel", "upload"),
         "blob": blob_name,
         "status": status,
         "days": counts,
