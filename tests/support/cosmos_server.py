@@ -12,12 +12,7 @@ the checks the canary test asserts, and `cosmos_store` declares the measured gua
 from __future__ import annotations
 
 import contextlib
-import signal
-import socket
 import ssl
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -38,115 +33,42 @@ from shared.platform.documents import (
     StoreGuarantees,
 )
 from shared.resources import IDEMPOTENCY
+from tests.support.processes import REPO_ROOT, LocalServer, free_port
 
 if TYPE_CHECKING:
     from shared.platform.documents.cosmos_store import CosmosDocumentStore
 
-REPO_ROOT = Path(__file__).parents[2]
 COSMOS_CLI = REPO_ROOT / "node_modules" / "@vercel" / "cosmosdb-server" / "lib" / "cli.js"
 # The Cosmos DB emulator's published key; the local server accepts any key, this one by convention.
 EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMSvtQ+4r8nWn/9bQ=="
-START_TIMEOUT_SECONDS = 20
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class CosmosServer(LocalServer):
+    """One server process; HTTPS with a self-signed certificate (connect with verify_tls=False).
+    Its data lives in memory only: a stop loses it."""
 
-
-def _die_with_parent() -> None:
-    # Linux only: if pytest itself is killed, the server goes too instead of holding the port.
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class CosmosServer:
-    """One server process; HTTPS with a self-signed certificate (connect with verify_tls=False)."""
-
+    program = "cosmosdb-server"
+    executable = COSMOS_CLI
     key = EMULATOR_KEY
 
     def __init__(self, log: Path, port: int) -> None:
-        self.port = port
+        super().__init__(log, port)
         self.endpoint = f"https://127.0.0.1:{port}/"
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+    def command(self) -> list[str]:
+        return ["node", str(COSMOS_CLI), "--host", "127.0.0.1", "-p", str(self.port)]
 
-    def start(self) -> None:
-        if self.running:
-            return
-        if not COSMOS_CLI.exists():
-            pytest.fail(
-                f"{COSMOS_CLI} is missing: run scripts/test (it installs the npm packages the suite needs)",
-                pytrace=False,
-            )
-        command = ["node", str(COSMOS_CLI), "--host", "127.0.0.1", "-p", str(self.port)]
-        log = open(self._log, "ab")  # noqa: SIM115 - the child keeps writing to it after we return
-        try:
-            self._process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
-        except FileNotFoundError:
-            pytest.fail("node is not on PATH: run scripts/test (the Cosmos DB test server runs on Node.js)")
-        finally:
-            log.close()
-        self._wait_until_answering()
-
-    def stop(self) -> None:
-        """Stop the process. Its data is gone with it: the server keeps nothing on disk."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGCONT)  # a paused process would hold SIGTERM until resumed
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def pause(self) -> None:
-        """Freeze the process: connections are accepted by the kernel but never answered."""
-        assert self._process is not None, "the server is not running"
-        self._process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self._process is not None, "the server is not running"
-        self._process.send_signal(signal.SIGCONT)
-
-    def _wait_until_answering(self) -> None:
+    def answering(self) -> bool:
         # Any HTTP answer (even 401) means the server is serving, not merely listening.
         insecure = ssl.create_default_context()
         insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                self._fail(f"cosmosdb-server exited with code {self._process.returncode}")
-            try:
-                urllib.request.urlopen(self.endpoint, timeout=1, context=insecure).close()
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        self._fail(f"cosmosdb-server did not answer on {self.endpoint} within {START_TIMEOUT_SECONDS} s")
-
-    def _fail(self, why: str) -> None:
-        tail = self._log.read_text(errors="replace")[-2000:] if self._log.exists() else ""
-        pytest.fail(f"{why}\n--- cosmosdb-server log ---\n{tail}", pytrace=False)
+        try:
+            urllib.request.urlopen(self.endpoint, timeout=1, context=insecure).close()
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+        return True
 
 
 def open_store(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.support.azurite import free_port
+from tests.support.processes import free_port
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import pytest
 
 from shared.platform.blobs import BlobStorageUnavailable, BlobStoreError
 from shared.platform.blobs.azure_blob import AzureBlobStore
-from tests.support import azurite as azurite_support
 from tests.support.azurite import Azurite
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.servers
 
@@ -206,6 +206,6 @@ def test_a_wrong_account_key_is_a_clear_error_not_an_outage(azurite: Azurite, co
 def test_a_missing_azurite_install_fails_the_run_instead_of_skipping(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(azurite_support, "AZURITE_BLOB", tmp_path / "node_modules" / ".bin" / "azurite-blob")
+    monkeypatch.setattr(Azurite, "executable", tmp_path / "node_modules" / ".bin" / "azurite-blob")
     with pytest.raises(pytest.fail.Exception, match="run scripts/test"):
-        azurite_support.Azurite(tmp_path, azurite_support.free_port()).start()
+        Azurite(tmp_path, free_port()).start()

@@ -9,7 +9,8 @@ import pytest
 
 from shared.platform.documents import DocumentStore
 from shared.platform.documents.sqlite_store import SqliteDocumentStore
-from tests.support.cosmos_server import CosmosServer, free_port
+from tests.support.cosmos_server import CosmosServer
+from tests.support.processes import free_port
 
 
 @pytest.fixture

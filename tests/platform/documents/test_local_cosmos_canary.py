@@ -11,6 +11,7 @@ import pytest
 
 from shared.platform.documents import StoreGuarantees
 from tests.support.cosmos_server import LocalCosmosFindings, measure_local_cosmos, measure_local_cosmos_guarantees
+from tests.support.processes import free_port
 
 EXPECTED = LocalCosmosFindings(
     etag_conflict=True,
@@ -54,8 +55,8 @@ def test_a_store_for_real_cosmos_promises_atomic_batches_by_default(cosmos_serve
 def test_a_missing_server_install_fails_the_run_instead_of_skipping(tmp_path, monkeypatch):
     import tests.support.cosmos_server as support
 
-    monkeypatch.setattr(support, "COSMOS_CLI", tmp_path / "missing" / "cli.js")
-    server = support.CosmosServer(tmp_path / "server.log", support.free_port())
+    monkeypatch.setattr(support.CosmosServer, "executable", tmp_path / "missing" / "cli.js")
+    server = support.CosmosServer(tmp_path / "server.log", free_port())
 
     with pytest.raises(pytest.fail.Exception, match="run scripts/test"):
         server.start()

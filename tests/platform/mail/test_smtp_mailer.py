@@ -13,7 +13,7 @@ from shared.platform.mail import Attachment, MailError
 from shared.platform.mail.local_folder import LocalFolderMailer
 from shared.platform.mail.smtp import SmtpMailer
 from tests.platform.mail.test_local_folder_mailer import PDF, SENT_AT, invoice_mail, read_eml
-from tests.support.azurite import free_port
+from tests.support.processes import free_port
 from tests.support.smtp_server import SmtpServer
 
 
