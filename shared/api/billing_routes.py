@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.api.deps import PlatformDep
+from shared.invoicing.bill_run_report import UnknownBillRun, bill_run_report, retry_failed
 from shared.invoicing.cycle_run import kick_off_bill_cycle
 from shared.platform.documents import DocumentNotFound
-from shared.resources import BLOB_INVOICES, INVOICES
+from shared.resources import BILL_RUNS, BLOB_INVOICES, INVOICES
 
 router = APIRouter(tags=["billing"])
 
@@ -20,23 +22,51 @@ class BillRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: AwareDatetime | None = Field(default=None, alias="asOf", description="Default: now")
     account_ids: list[str] | None = Field(default=None, alias="accountIds", max_length=10000)
-    branch: str | None = None
+    branch: str | None = Field(default=None, max_length=100)
+    billing_cycle: str | None = Field(default=None, alias="billingCycle", max_length=100)
+    run_id: str | None = Field(
+        default=None, alias="runId", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", description="Default: cycle-<date>"
+    )
 
 
 @router.post("/v1/bill-runs", status_code=202, summary="Start a bill run for the accounts due")
 def start_bill_run(request: BillRunRequest, platform: PlatformDep) -> dict[str, Any]:
     as_of: datetime = request.as_of or platform.clock()
     kick_off = kick_off_bill_cycle(
-        platform.documents, platform.bus, as_of=as_of, account_ids=request.account_ids, branch=request.branch
+        platform.documents,
+        platform.bus,
+        as_of=as_of,
+        account_ids=request.account_ids,
+        branch=request.branch,
+        billing_cycle=request.billing_cycle,
+        run_id=request.run_id,
     )
     return {
         "runId": kick_off.run_id,
+        "reportUrl": f"/v1/bill-runs/{kick_off.run_id}",
         "accountsChecked": kick_off.accounts_checked,
         "billsRequested": [
             {"accountId": a, "periodStart": p.start.isoformat(), "periodEnd": p.end.isoformat()}
             for a, p in kick_off.requested
         ],
     }
+
+
+@router.get("/v1/bill-runs/{run_id}", summary="A bill run's report: billed, skipped, failed, pending, totals")
+def get_bill_run(run_id: str, platform: PlatformDep) -> dict[str, Any]:
+    try:
+        return bill_run_report(platform.documents, run_id)
+    except UnknownBillRun:
+        raise DocumentNotFound(BILL_RUNS.name, "summary", run_id) from None
+
+
+@router.post("/v1/bill-runs/{run_id}/retry-failed", status_code=202, summary="Bill the run's failed accounts again")
+def retry_bill_run(run_id: str, platform: PlatformDep) -> dict[str, Any]:
+    try:
+        retried = retry_failed(platform.documents, platform.bus, run_id, attempt=uuid.uuid4().hex[:12])
+    except UnknownBillRun:
+        raise DocumentNotFound(BILL_RUNS.name, "summary", run_id) from None
+    return {"runId": run_id, "retried": retried, "reportUrl": f"/v1/bill-runs/{run_id}"}
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:

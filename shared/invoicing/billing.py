@@ -52,7 +52,7 @@ class Supplier:
 class BillOutcome:
     account_id: str
     period: BillingPeriod
-    status: str  # "billed" | "already-billed" | "skipped"
+    status: str  # "billed" | "already-billed" | "skipped" | "failed"
     reason: str = ""
     invoice_number: str | None = None
 
@@ -83,6 +83,30 @@ class BillingService:
         message_id: str = "",
         delivery: int = 1,
     ) -> BillOutcome:
+        try:
+            return self._bill(
+                account_id=account_id, period=period, now=now, run_id=run_id, message_id=message_id, delivery=delivery
+            )
+        except Exception as error:
+            # The run report shows the failure at once; the bus still retries (and a later
+            # success overwrites this), then dead-letters, and the operator can retry it.
+            failed = BillOutcome(account_id, period, "failed", f"{type(error).__name__}: {error}"[:500])
+            try:
+                self._record(failed, run_id)
+            except Exception:  # the store itself may be what failed: the bus still has the message
+                log.exception("could not record the failed bill for %s", account_id)
+            raise
+
+    def _bill(
+        self,
+        *,
+        account_id: str,
+        period: BillingPeriod,
+        now: datetime,
+        run_id: str,
+        message_id: str,
+        delivery: int,
+    ) -> BillOutcome:
         invoice_id = invoice_id_for(account_id, period)
         stored = self._invoices.find(invoice_id, account_id)
         if stored is not None and stored["status"] != InvoiceStatus.DRAFT:
@@ -106,7 +130,9 @@ class BillingService:
                 stored = self._invoices.get(invoice_id, account_id)
         draft = Invoice.from_json(stored)
         if draft.status is not InvoiceStatus.DRAFT:
-            return self.bill(account_id=account_id, period=period, now=now, run_id=run_id)
+            return self._bill(
+                account_id=account_id, period=period, now=now, run_id=run_id, message_id=message_id, delivery=delivery
+            )
 
         local_today = now.astimezone(ZoneInfo(service_point.time_zone)).date()
         claimed = self._numbering.claim(
@@ -202,7 +228,7 @@ class BillingService:
             {"invoiceId": invoice.invoice_id, "accountId": invoice.account_id},
             message_id=f"render:{invoice.invoice_id}",
         )
-        self._record(outcome, run_id)
+        self._record(outcome, run_id, invoice)
 
     def _advance_billed_through(self, account_id: str, through: date) -> None:
         for _ in range(10):
@@ -216,7 +242,7 @@ class BillingService:
                 continue
         raise ConcurrencyConflict(ACCOUNTS.name, account_id, account_id)
 
-    def _record(self, outcome: BillOutcome, run_id: str) -> None:
+    def _record(self, outcome: BillOutcome, run_id: str, invoice: Invoice | None = None) -> None:
         entry: dict[str, Any] = {
             "id": f"{outcome.account_id}:{outcome.period.start.isoformat()}",
             "runId": run_id,
@@ -228,6 +254,11 @@ class BillingService:
             "reason": outcome.reason,
             "invoiceNumber": outcome.invoice_number,
         }
+        account = self._accounts.find(outcome.account_id, outcome.account_id)
+        if account is not None:  # what the run report totals by
+            entry |= {"tariffId": account.get("tariffId"), "branch": account.get("branch", "main")}
+        if invoice is not None:
+            entry |= {"total": str(invoice.total.amount), "currency": invoice.currency}
         existing = self._runs.find(entry["id"], run_id)
         # "already-billed" on a redelivery must not hide that this run billed it.
         if existing is None or existing["status"] != "billed":

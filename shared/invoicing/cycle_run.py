@@ -8,6 +8,7 @@ handler's own idempotency covers a duplicate that slips past the bus's window.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from shared.customers.records import Account, ServicePoint
 from shared.invoicing.bill_cycle import BillingPeriod, due_periods
 from shared.observability import log_event
-from shared.platform.documents import DocumentStore
+from shared.platform.documents import Container, DocumentAlreadyExists, DocumentStore
 from shared.platform.messaging import MessageSender
 from shared.resources import ACCOUNTS, BILL_RUNS, QUEUE_BILL_REQUESTED, SERVICE_POINTS
 
@@ -42,14 +43,27 @@ def kick_off_bill_cycle(
     as_of: datetime,
     account_ids: list[str] | None = None,
     branch: str | None = None,
+    billing_cycle: str | None = None,
+    run_id: str | None = None,
 ) -> KickOff:
+    """Request a bill for every period due on the selected accounts (all by default).
+
+    The timer's run is named by its UTC date; an operator's run may name itself. Either way
+    a bill already requested for an account and period is not requested again.
+    """
     accounts = documents.container(ACCOUNTS.name)
     service_points = documents.container(SERVICE_POINTS.name)
-    run_id = f"cycle-{as_of.astimezone(ZoneInfo('UTC')).date().isoformat()}"
+    runs = documents.container(BILL_RUNS.name)
+    run_id = run_id or f"cycle-{as_of.astimezone(ZoneInfo('UTC')).date().isoformat()}"
     kick_off = KickOff(run_id, as_of)
-    where = {"branch": branch} if branch else None
-    for doc in accounts.query(where, order_by="accountId"):
-        if account_ids is not None and doc["accountId"] not in account_ids:
+    where: dict[str, str] = {}
+    if branch:
+        where["branch"] = branch
+    if billing_cycle:
+        where["billingCycle"] = billing_cycle
+    wanted = set(account_ids) if account_ids is not None else None
+    for doc in accounts.query(where or None, order_by="accountId"):
+        if wanted is not None and doc["accountId"] not in wanted:
             continue
         account = Account.from_document(doc)
         kick_off.accounts_checked += 1
@@ -68,7 +82,8 @@ def kick_off_bill_cycle(
                 message_id=bill_message_id(account.account_id, period),
             )
             kick_off.requested.append((account.account_id, period))
-    documents.container(BILL_RUNS.name).upsert(
+            _note_requested(runs, run_id, account, period)
+    runs.upsert(
         {
             "id": "summary",
             "runId": run_id,
@@ -80,3 +95,23 @@ def kick_off_bill_cycle(
     )
     log_event(log, "bill cycle kicked off", runId=run_id, requested=len(kick_off.requested))
     return kick_off
+
+
+def _note_requested(runs: Container, run_id: str, account: Account, period: BillingPeriod) -> None:
+    # "requested" until the bill handler records what happened: the report's pending count.
+    with contextlib.suppress(DocumentAlreadyExists):
+        runs.create(
+            {
+                "id": f"{account.account_id}:{period.start.isoformat()}",
+                "runId": run_id,
+                "kind": "outcome",
+                "accountId": account.account_id,
+                "periodStart": period.start.isoformat(),
+                "periodEnd": period.end.isoformat(),
+                "status": "requested",
+                "reason": "",
+                "invoiceNumber": None,
+                "tariffId": account.tariff_id,
+                "branch": account.branch,
+            }
+        )
