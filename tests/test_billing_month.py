@@ -21,8 +21,8 @@ def invoices(platform) -> list[Invoice]:
 def test_the_sample_month_bills_every_account_once_and_a_rerun_adds_nothing(platform):
     first = run_billing_month(platform)
 
-    assert first.reads == {"accepted": 6, "rejected": 0}
-    assert first.meter_file["status"] == "accepted"
+    assert first.reads == {"accepted": 6, "rejected": 0, "replayed": False}
+    assert first.meter_file["status"] == "accepted" and first.meter_file["again"] is False
     assert first.dead_letters == 0 and first.skipped == []
     issued = invoices(platform)
     assert [i.number for i in issued] == [f"INV-2026-{n:06d}" for n in range(1, 6)]  # gapless
@@ -42,6 +42,7 @@ def test_the_sample_month_bills_every_account_once_and_a_rerun_adds_nothing(plat
 
     second = run_billing_month(platform)
     assert second.new_records == 0
+    assert second.reads["replayed"] is True and second.meter_file["again"] is True
     assert second.payment["duplicate"] is True
     assert second.bill_run["billsRequested"] == 0
     again = invoices(platform)
