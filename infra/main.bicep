@@ -172,6 +172,10 @@ var cosmosContainers = [
     name: 'stock-events'
     partitionKeyPath: '/warehouseId'
   }
+  {
+    name: 'products'
+    partitionKeyPath: '/productId'
+  }
 ]
 
 // shared/resources.py BLOB_CONTAINERS.

@@ -47,6 +47,8 @@ IDEMPOTENCY = DocumentContainer("idempotency", "scope")
 BILL_RUNS = DocumentContainer("bill-runs", "runId")
 SCHEDULES = DocumentContainer("schedules", "job")
 STOCK_EVENTS = DocumentContainer("stock-events", "warehouseId")
+# The product catalog; each product's partition also holds its change history.
+PRODUCTS = DocumentContainer("products", "productId")
 
 DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     CUSTOMERS,
@@ -63,6 +65,7 @@ DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     BILL_RUNS,
     SCHEDULES,
     STOCK_EVENTS,
+    PRODUCTS,
 )
 
 BLOB_INVOICES = "invoices"
