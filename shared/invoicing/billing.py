@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.customers.records import Account, ServicePoint
 from shared.invoicing.bill_cycle import BillingPeriod
 from shared.invoicing.invoice import Invoice, InvoiceStatus, Party
+from shared.invoicing.issuing import InvoiceIssuer
 from shared.invoicing.numbering import InvoiceNumbering
-from shared.observability import log_event
-from shared.platform.documents import ConcurrencyConflict, DocumentAlreadyExists, DocumentStore
+from shared.platform.documents import ConcurrencyConflict, DocumentStore
 from shared.platform.messaging import MessageSender
 from shared.rating import IntervalConsumption, RegisterConsumption, Tariff, rate
 from shared.readings.history import interval_series, local_period_utc, register_usage
@@ -30,7 +30,6 @@ from shared.resources import (
     BILL_RUNS,
     INVOICES,
     NUMBERING,
-    QUEUE_INVOICE_RENDER,
     READINGS,
     SERVICE_POINTS,
     TARIFFS,
@@ -69,8 +68,7 @@ class BillingService:
         self._tariffs = documents.container(TARIFFS.name)
         self._readings = documents.container(READINGS.name)
         self._runs = documents.container(BILL_RUNS.name)
-        self._numbering = InvoiceNumbering(documents.container(NUMBERING.name))
-        self._bus = bus
+        self._issuer = InvoiceIssuer(self._invoices, InvoiceNumbering(documents.container(NUMBERING.name)), bus)
         self._supplier = supplier
 
     def bill(
@@ -108,53 +106,32 @@ class BillingService:
         delivery: int,
     ) -> BillOutcome:
         invoice_id = invoice_id_for(account_id, period)
-        stored = self._invoices.find(invoice_id, account_id)
-        if stored is not None and stored["status"] != InvoiceStatus.DRAFT:
-            outcome = BillOutcome(account_id, period, "already-billed", invoice_number=stored["number"])
-            self._after_issue(Invoice.from_json(stored), outcome, run_id)
+        draft = self._issuer.existing(invoice_id, account_id)
+        if draft is not None and draft.status is not InvoiceStatus.DRAFT:
+            outcome = BillOutcome(account_id, period, "already-billed", invoice_number=draft.number)
+            self._issuer.request_pdf(draft)
+            self._after_issue(draft, outcome, run_id)
             return outcome
 
         account = Account.from_document(self._accounts.get(account_id, account_id))
         service_point = ServicePoint.from_document(
             self._service_points.get(account.service_point_id, account.service_point_id)
         )
-        if stored is None:
+        if draft is None:
             draft, reason = self._draft(account, service_point, period, invoice_id)
             if draft is None:
                 outcome = BillOutcome(account_id, period, "skipped", reason)
                 self._record(outcome, run_id)
                 return outcome
-            try:
-                stored = self._invoices.create(draft.to_json())
-            except DocumentAlreadyExists:  # a racing delivery drafted it first: use theirs
-                stored = self._invoices.get(invoice_id, account_id)
-        draft = Invoice.from_json(stored)
-        if draft.status is not InvoiceStatus.DRAFT:
-            return self._bill(
-                account_id=account_id, period=period, now=now, run_id=run_id, message_id=message_id, delivery=delivery
-            )
-
-        local_today = now.astimezone(ZoneInfo(service_point.time_zone)).date()
-        claimed = self._numbering.claim(
-            series=draft.series, invoice_id=invoice_id, claimed_at=now, message_id=message_id, delivery=delivery
+        issued = self._issuer.issue(
+            draft,
+            now=now,
+            local_today=now.astimezone(ZoneInfo(service_point.time_zone)).date(),
+            payment_terms_days=account.payment_terms_days,
+            message_id=message_id,
+            delivery=delivery,
         )
-        issued = draft.issue(
-            number=claimed.number,
-            issue_date=local_today,
-            due_date=local_today + timedelta(days=account.payment_terms_days),
-            issued_at=now,
-        )
-        try:
-            self._invoices.replace(issued.to_json(), etag=stored["_etag"])
-        except ConcurrencyConflict:
-            # Only another delivery of this same bill can have changed the draft, and it
-            # used the same number (the register holds one per invoice): nothing to add.
-            current = self._invoices.get(invoice_id, account_id)
-            if current["status"] == InvoiceStatus.DRAFT:
-                raise
-            issued = Invoice.from_json(current)
         outcome = BillOutcome(account_id, period, "billed", invoice_number=issued.number)
-        log_event(log, "invoice issued", accountId=account_id, invoice=issued.number, total=str(issued.total))
         self._after_issue(issued, outcome, run_id)
         return outcome
 
@@ -220,14 +197,9 @@ class BillingService:
         return invoice, ""
 
     def _after_issue(self, invoice: Invoice, outcome: BillOutcome, run_id: str) -> None:
-        """Everything after issuing is repeatable: advance billed-through, ask for the PDF,
-        record the outcome. A crash before any of these is mended by the redelivery."""
+        """Everything after issuing is repeatable: advance billed-through, record the
+        outcome. A crash before either is mended by the redelivery."""
         self._advance_billed_through(invoice.account_id, invoice.period_end)
-        self._bus.send(
-            QUEUE_INVOICE_RENDER,
-            {"invoiceId": invoice.invoice_id, "accountId": invoice.account_id},
-            message_id=f"render:{invoice.invoice_id}",
-        )
         self._record(outcome, run_id, invoice)
 
     def _advance_billed_through(self, account_id: str, through: date) -> None:
