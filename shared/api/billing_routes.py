@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.api.deps import PlatformDep
 from shared.invoicing.bill_run_report import UnknownBillRun, bill_run_report, retry_failed
+from shared.invoicing.billing import Supplier
 from shared.invoicing.cycle_run import kick_off_bill_cycle
+from shared.invoicing.invoice import Party
+from shared.invoicing.sales import CompletedWork, WorkInvoicing, WorkItem, WorkNotInvoiceable
 from shared.platform.documents import DocumentNotFound
-from shared.resources import BILL_RUNS, BLOB_INVOICES, INVOICES
+from shared.resources import ACCOUNTS, BILL_RUNS, BLOB_INVOICES, INVOICES
 
 router = APIRouter(tags=["billing"])
 
@@ -67,6 +71,65 @@ def retry_bill_run(run_id: str, platform: PlatformDep) -> dict[str, Any]:
     except UnknownBillRun:
         raise DocumentNotFound(BILL_RUNS.name, "summary", run_id) from None
     return {"runId": run_id, "retried": retried, "reportUrl": f"/v1/bill-runs/{run_id}"}
+
+
+class WorkItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str = Field(alias="productId", max_length=40)
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=4)
+    note: str = Field(default="", max_length=200)
+
+
+class CompletedWorkIn(BaseModel):
+    """A sale, installation or maintenance visit, reported when it is complete."""
+
+    model_config = ConfigDict(extra="forbid")
+    work_id: str = Field(alias="workId", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+    kind: Literal["sale", "installation", "maintenance"]
+    completed_on: date = Field(alias="completedOn", description="the service point's local date")
+    items: list[WorkItemIn] = Field(min_length=1, max_length=100)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/completed-work",
+    status_code=201,
+    summary="Invoice a completed sale, installation or maintenance visit at once (the same workId: the same invoice)",
+)
+def invoice_completed_work(account_id: str, body: CompletedWorkIn, platform: PlatformDep) -> dict[str, Any]:
+    if platform.documents.container(ACCOUNTS.name).find(account_id, account_id) is None:
+        raise DocumentNotFound(ACCOUNTS.name, account_id, account_id)
+    settings = platform.settings
+    supplier = Supplier(settings.legal_entity, settings.legal_entity_abn)
+    invoicing = WorkInvoicing(
+        platform.documents,
+        platform.bus,
+        supplier=Party(supplier.name, supplier.address_lines, tax_id=supplier.abn),
+        clock=platform.clock,
+    )
+    work = CompletedWork(
+        work_id=body.work_id,
+        account_id=account_id,
+        kind=body.kind,
+        completed_on=body.completed_on,
+        items=tuple(WorkItem(i.product_id, i.quantity, i.note) for i in body.items),
+    )
+    try:
+        invoice = invoicing.invoice(work)
+    except WorkNotInvoiceable as error:
+        raise HTTPException(
+            422,
+            {
+                "error": "validation_failed",
+                "message": f"{error}; nothing was invoiced",
+                "errors": [{"field": error.field, "message": error.message}],
+            },
+        ) from None
+    return {
+        "invoiceNumber": invoice.number,
+        "total": str(invoice.total.amount),
+        "currency": invoice.currency,
+        "invoiceUrl": f"/v1/accounts/{account_id}/invoices/{invoice.number}",
+    }
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
