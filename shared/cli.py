@@ -168,6 +168,12 @@ def cmd_invoices_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readings_import(args: argparse.Namespace) -> int:
+    from shared.readings.import_command import run_import
+
+    return run_import(args.file, file_format=args.format, dry_run=args.dry_run, as_json=args.json)
+
+
 def cmd_settings_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     _print({k: ("***" if "Secret" in type(v).__name__ else v) for k, v in settings.model_dump().items()})
@@ -229,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing = invoices.add_parser("list", help="list issued invoices")
     listing.add_argument("--account", help="only this account")
     listing.set_defaults(func=cmd_invoices_list)
+
+    readings = commands.add_parser("readings", help="meter readings").add_subparsers(dest="readings", required=True)
+    importing = readings.add_parser("import", help="import a meter-data file: NEM12, NEM13, or reads as CSV or xlsx")
+    importing.add_argument("file", metavar="FILE")
+    importing.add_argument(
+        "--format", default="auto", help="auto (detect from the content, the default), nem12, nem13, csv or xlsx"
+    )
+    importing.add_argument("--dry-run", action="store_true", help="read and check the file, store nothing")
+    importing.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    importing.set_defaults(func=cmd_readings_import)
 
     settings = commands.add_parser("settings", help="configuration").add_subparsers(dest="settings", required=True)
     settings.add_parser("check", help="validate the settings and print them (secrets hidden)").set_defaults(

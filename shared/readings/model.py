@@ -164,6 +164,8 @@ class ImportResult:
 
     ``status``: "accepted" (no errors), "partial" (some channel-days or blocks rejected,
     the rest usable), "rejected" (the file as a whole is unusable: ``days`` is empty).
+    Interval formats (NEM12) fill ``days``; register-read formats (NEM13, spreadsheets)
+    fill ``register_reads``.
     """
 
     source: str
@@ -174,6 +176,7 @@ class ImportResult:
     sender: str | None = None  # FromParticipant
     recipient: str | None = None  # ToParticipant
     created_at: datetime | None = None
+    register_reads: list[RegisterRead] = field(default_factory=list)
 
 
 class Importer(Protocol):
