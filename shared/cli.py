@@ -174,6 +174,15 @@ def cmd_readings_import(args: argparse.Namespace) -> int:
     return run_import(args.file, file_format=args.format, dry_run=args.dry_run, as_json=args.json)
 
 
+def cmd_readings_scan_inbox(args: argparse.Namespace) -> int:
+    from shared.readings.inbox import scan_inbox
+
+    platform = _platform()
+    picked = scan_inbox(platform.documents, platform.blobs, platform.bus)
+    _print([{"file": name, "importId": q.import_id, "status": q.status, "new": q.new} for name, q in picked])
+    return 0
+
+
 def cmd_settings_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     _print({k: ("***" if "Secret" in type(v).__name__ else v) for k, v in settings.model_dump().items()})
@@ -190,6 +199,9 @@ EVERY_COMMAND = """every command:
   timers catalog-sync                 the nightly catalog sync
   timers finance-export               the nightly finance export
   invoices list [--account A]         issued invoices
+  readings import FILE [--format F] [--dry-run] [--json]
+                                      import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
+  readings scan-inbox                 queue every file dropped under readings-inbox/drop/ (what the blob trigger does)
   settings check                      validate the settings and print them (secrets hidden)
 """
 
@@ -245,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true", help="read and check the file, store nothing")
     importing.add_argument("--json", action="store_true", help="print the report as one JSON document")
     importing.set_defaults(func=cmd_readings_import)
+    readings.add_parser(
+        "scan-inbox", help="queue the files dropped under readings-inbox/drop/ (then: bus drain)"
+    ).set_defaults(func=cmd_readings_scan_inbox)
 
     settings = commands.add_parser("settings", help="configuration").add_subparsers(dest="settings", required=True)
     settings.add_parser("check", help="validate the settings and print them (secrets hidden)").set_defaults(

@@ -59,6 +59,7 @@ def message_handlers(platform: Platform) -> Mapping[str, Handler]:
             platform.blobs,
             import_id=_field(message, "importId"),
             blob_name=_field(message, "blob"),
+            now=platform.clock(),
         )
 
     def on_bill_requested(message: Message) -> None:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.observability import log_event
 from shared.platform.blobs import BlobStore
 from shared.platform.documents import DocumentStore
-from shared.readings.history import store_interval_day, store_register_read
+from shared.readings.file_import import status_after_storing, store_import
+from shared.readings.history import store_register_read
+from shared.readings.importers import read_meter_stream
 from shared.readings.inbox import file_name_from_metadata
 from shared.readings.mobile import validate_register_reads
-from shared.readings.nem12 import parse_nem12
 from shared.resources import BLOB_READINGS_INBOX, IMPORTS, READINGS, SERVICE_POINTS
 
 log = logging.getLogger(__name__)
@@ -57,59 +57,39 @@ def accept_register_batch(documents: DocumentStore, items: list[dict[str, Any]],
     return [results[i] for i in range(len(items))]
 
 
-def _text_lines(data: bytes, name: str) -> list[str]:
-    if data[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [m for m in archive.namelist() if not m.endswith("/")]
-            if len(members) != 1:
-                raise ValueError(f"{name}: a zipped meter-data file must hold exactly one file, found {len(members)}")
-            data = archive.read(members[0])
-    return data.decode("utf-8-sig").splitlines()
+def import_meter_file(
+    documents: DocumentStore, blobs: BlobStore, *, import_id: str, blob_name: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Import a meter-data file (NEM12, NEM13, or register reads as CSV or XLSX; zipped or
+    not; the format read from the content) already stored in the readings inbox; record its
+    status and move it to processed/ or rejected/ with its error report beside it.
 
-
-def import_meter_file(documents: DocumentStore, blobs: BlobStore, *, import_id: str, blob_name: str) -> dict[str, Any]:
-    """Import a NEM12 file already stored in the readings inbox; record its status and
-    move it to processed/ or rejected/ with its error report beside it."""
+    A store failure part-way raises (``StoringInterrupted``) so the bus retries: storing
+    again is safe, the documents' ids come from the readings themselves."""
     imports = documents.container(IMPORTS.name)
     record = imports.find(import_id, import_id)
     if record is not None and record.get("status") in ("accepted", "partial", "rejected"):
         return record  # a redelivery of an import already done
     blob = blobs.get(BLOB_READINGS_INBOX, blob_name)
     file_name = file_name_from_metadata(blob.metadata["fileName"]) if "fileName" in blob.metadata else blob_name
-    errors: list[dict[str, Any]] = []
-    counts = {"stored": 0, "replaced": 0, "unchanged": 0, "kept-newer": 0}
-    try:
-        result = parse_nem12(_text_lines(blob.data, file_name), source=file_name)
-    except ValueError as exc:
-        status, days = "rejected", []
-        errors.append({"line": None, "record": None, "field": None, "message": str(exc)})
-    else:
-        status, days = result.status, result.days
-        errors.extend(
-            {"line": e.line, "record": e.record, "field": e.field, "message": e.message} for e in result.errors
-        )
-    readings = documents.container(READINGS.name)
-    service_points = documents.container(SERVICE_POINTS.name)
-    known: dict[str, bool] = {}
-    for day in days:
-        if day.nmi not in known:
-            known[day.nmi] = service_points.find(day.nmi, day.nmi) is not None
-        if not known[day.nmi]:
-            errors.append(
-                {"line": day.source_line, "record": "300", "field": "NMI", "message": f"unknown NMI {day.nmi}"}
-            )
-            continue
-        counts[store_interval_day(readings, day.nmi, day, source=file_name)] += 1
-    if status == "accepted" and errors:
-        status = "partial" if sum(counts.values()) else "rejected"
+    read = read_meter_stream(io.BytesIO(blob.data), file_name=file_name, now=now or datetime.now(UTC))
+    stored = store_import(documents, read.result)
+    status = status_after_storing(read.result, stored)
+    errors = [
+        {"line": e.line, "record": e.record, "field": e.field, "message": e.message}
+        for e in (*read.result.errors, *stored.errors)
+    ]
+    counts = stored.days
     report = {
         "id": import_id,
         "importId": import_id,
         "file": file_name,
         "channel": blob.metadata.get("channel", "upload"),
         "blob": blob_name,
+        "format": read.format,
         "status": status,
         "days": counts,
+        "reads": stored.reads,
         "errors": errors[:1000],
         "errorCount": len(errors),
     }

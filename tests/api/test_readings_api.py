@@ -183,3 +183,28 @@ def test_a_file_name_that_could_escape_is_refused(seeded, platform, name):
 def test_an_unknown_import_is_a_404_in_the_error_shape(seeded):
     response = seeded.get("/v1/readings/imports/nope")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_register_reads_as_a_csv_file_and_a_nem13_file_import_through_the_same_upload(seeded, platform):
+    csv_reads = (
+        "meterSerial,register,readAt,value,readType,readerId\r\n"
+        "MTR-D110231,E1,2026-11-01T15:30:00+11:00,10456.0,actual,FO-117\r\n"
+        "MTR-NOPE,E1,2026-11-01T15:31:00+11:00,1.0,actual,FO-117\r\n"
+    )
+    upload = seeded.post("/v1/readings/files", params={"fileName": "field-run.csv"}, content=csv_reads.encode())
+    platform.bus.drain()
+    status = seeded.get(upload.json()["statusUrl"]).json()
+    assert (status["format"], status["status"], status["reads"]) == ("csv", "partial", 1)
+    assert [(e["line"], e["field"]) for e in status["errors"]] == [(3, "meterSerial")]
+
+    nem13 = (
+        "100,NEM13,202611020000,MDP,RETAIL\r\n"
+        "250,6203778810,E1,E1,E1,N1,MTR-V220814,E,002345,20261001001000,A,,,002801,20261101001000,A,,,456,kWh,"
+        "20261201,20261101120000,20261101130000\r\n"
+        "900\r\n"
+    )
+    upload = seeded.post("/v1/readings/files", params={"fileName": "NEM13#1#MDP#RETAIL.csv"}, content=nem13.encode())
+    platform.bus.drain()
+    status = seeded.get(upload.json()["statusUrl"]).json()
+    # One 250 record is two reads: the previous (1 Oct) and the current (1 Nov).
+    assert (status["format"], status["status"], status["reads"]) == ("nem13", "accepted", 2), status["errors"]
