@@ -176,6 +176,10 @@ var cosmosContainers = [
     name: 'products'
     partitionKeyPath: '/productId'
   }
+  {
+    name: 'service-requests'
+    partitionKeyPath: '/customerId'
+  }
 ]
 
 // shared/resources.py BLOB_CONTAINERS.

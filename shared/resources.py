@@ -49,6 +49,7 @@ SCHEDULES = DocumentContainer("schedules", "job")
 STOCK_EVENTS = DocumentContainer("stock-events", "warehouseId")
 # The product catalog; each product's partition also holds its change history.
 PRODUCTS = DocumentContainer("products", "productId")
+SERVICE_REQUESTS = DocumentContainer("service-requests", "customerId")
 
 DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     CUSTOMERS,
@@ -66,6 +67,7 @@ DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     SCHEDULES,
     STOCK_EVENTS,
     PRODUCTS,
+    SERVICE_REQUESTS,
 )
 
 BLOB_INVOICES = "invoices"

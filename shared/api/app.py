@@ -15,7 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.api import billing_routes, catalog_routes, payment_routes, reading_routes, stock_routes
+from shared.api import (
+    billing_routes,
+    catalog_routes,
+    payment_routes,
+    reading_routes,
+    service_request_routes,
+    stock_routes,
+)
 from shared.api.limits import BodySizeLimit
 from shared.observability import CORRELATION_HEADER, correlation, log_event
 from shared.platform.blobs import BlobNotFound, BlobStorageUnavailable, InvalidBlobName
@@ -109,5 +116,6 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(payment_routes.router)
     app.include_router(stock_routes.router)
     app.include_router(catalog_routes.router)
+    app.include_router(service_request_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes or _configured_limit)
     return app
