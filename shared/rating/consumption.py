@@ -2,6 +2,9 @@
 
 Energy stays integer Wh until a line is priced (kWh = Wh / 1000 is then exact). Both types
 check themselves on construction, so a float or a naive datetime never reaches the engine.
+A service point's channels are passed to rating by NEM12 register suffix ("E1" general
+import, "E2" controlled load, "B1" export); an interval channel of apparent energy (VAh)
+is what a kVA demand charge is measured on.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 import numpy as np
 
 MINUTES_PER_HOUR = 60
+ENERGY_UNITS = ("Wh", "VAh")  # active energy, or apparent energy for kVA demand
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,9 +25,12 @@ class IntervalConsumption:
 
     start: datetime
     interval_minutes: int
-    wh: np.ndarray
+    wh: np.ndarray  # integer Wh (VAh when unit is "VAh") per interval
+    unit: str = "Wh"
 
     def __post_init__(self) -> None:
+        if self.unit not in ENERGY_UNITS:
+            raise ValueError(f"unit: must be one of {', '.join(ENERGY_UNITS)}, got {self.unit!r}")
         if not isinstance(self.start, datetime) or self.start.utcoffset() is None:
             raise ValueError(f"start: must be a timezone-aware datetime, got {self.start!r}")
         object.__setattr__(self, "start", self.start.astimezone(UTC))
@@ -48,7 +55,20 @@ class IntervalConsumption:
         """The intervals whose start lies in ``[start_utc, end_utc)``."""
         first = max(0, _ceil_steps(start_utc - self.start, self.step))
         stop = min(len(self.wh), max(first, _ceil_steps(end_utc - self.start, self.step)))
-        return IntervalConsumption(self.start + self.step * first, self.interval_minutes, self.wh[first:stop])
+        return self._slice(first, stop)
+
+    def _slice(self, first: int, stop: int) -> IntervalConsumption:
+        # A view of an already checked read-only array: checking (and copying) it again per bill
+        # would cost more than rating it.
+        part = object.__new__(IntervalConsumption)
+        for name, value in (
+            ("start", self.start + self.step * first),
+            ("interval_minutes", self.interval_minutes),
+            ("wh", self.wh[first:stop]),
+            ("unit", self.unit),
+        ):
+            object.__setattr__(part, name, value)
+        return part
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,24 @@ class RegisterConsumption:
                 raise TypeError(f"{name}: must be a date, got {type(value).__name__} {value!r}")
         if self.to_date <= self.from_date:
             raise ValueError(f"to_date: {self.to_date} must be after from_date {self.from_date}")
+
+    @property
+    def days(self) -> int:
+        return (self.to_date - self.from_date).days
+
+    def wh_between(self, start: date, end: date) -> int:
+        """The usage of local dates [start, end) inside the read span, prorated by days.
+
+        Each day boundary b gets floor(wh x days(from_date..b) / days) of the usage before it,
+        and a part is the difference at its two ends: parts of any split sum exactly to the
+        whole, the remainder Wh falls to the last part, and a part's share depends only on its
+        own dates (so a price change on day d gives the same Wh as two bills split at d)."""
+        if not self.from_date <= start <= end <= self.to_date:
+            raise ValueError(f"{start}..{end} is outside the read span {self.from_date}..{self.to_date}")
+        return self._before(end) - self._before(start)
+
+    def _before(self, day: date) -> int:
+        return self.wh * (day - self.from_date).days // self.days
 
 
 def _integer_wh(values: Any) -> np.ndarray:

@@ -221,15 +221,16 @@ def test_interval_data_must_reach_across_the_period():
 
 
 @pytest.mark.parametrize(
-    ("document", "start", "end"),
+    ("document", "start", "end", "gap"),
     [
-        (flat_document(), date(2025, 12, 1), date(2026, 1, 1)),  # before the version
-        (flat_document(effectiveTo="2026-07-15"), JULY_1, JULY_31),  # across its end
-        (flat_document(effectiveTo="2026-07-15"), date(2026, 7, 15), JULY_31),  # after it
+        (flat_document(), date(2025, 12, 1), date(2026, 1, 1), "2025-12-01..2026-01-01"),  # before the version
+        (flat_document(effectiveTo="2026-07-15"), JULY_1, JULY_31, "2026-07-15..2026-07-31"),  # across its end
+        (flat_document(effectiveTo="2026-07-15"), date(2026, 7, 15), JULY_31, "2026-07-15..2026-07-31"),  # after it
     ],
 )
-def test_the_tariff_version_must_cover_the_period(document, start, end):
-    with pytest.raises(RatingError, match="rating across tariff versions is not supported yet"):
+def test_the_tariff_version_must_cover_the_period(document, start, end, gap):
+    # One version that does not cover the period: the uncovered days are named, never priced at zero.
+    with pytest.raises(RatingError, match=rf"usage outside the tariff's effective dates: .* no version for {gap} "):
         rate_flat(
             tariff=Tariff.from_document(document),
             period_start=start,
