@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.readings.inbox import DROP_PREFIX, accept_dropped_file
+from shared.readings.inbox import DROP_PREFIX, accept_trigger_path
 from shared.resources import BLOB_READINGS_INBOX
 from shared.runtime import get_platform
 
@@ -25,6 +25,4 @@ bp = func.Blueprint()
 @bp.function_name("readings_inbox_drop")
 @bp.blob_trigger(arg_name="blob", path=DROP_PATH, connection=CONNECTION)
 def readings_inbox_drop(blob: func.InputStream) -> None:
-    name = (blob.name or "").removeprefix(f"{BLOB_READINGS_INBOX}/")
-    platform = get_platform()
-    accept_dropped_file(platform.documents, platform.blobs, platform.bus, blob_name=name)
+    accept_trigger_path(get_platform(), blob.name or "")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from shared.platform.blobs import BlobNotFound, BlobStore
@@ -111,6 +111,12 @@ def accept_dropped_file(
     )
     blobs.delete(BLOB_READINGS_INBOX, blob_name)
     return queued
+
+
+def accept_trigger_path(platform: Any, trigger_path: str) -> QueuedFile | None:
+    """The blob trigger's entry: ``trigger_path`` is "readings-inbox/drop/<name>"."""
+    name = trigger_path.removeprefix(f"{BLOB_READINGS_INBOX}/")
+    return accept_dropped_file(platform.documents, platform.blobs, platform.bus, blob_name=name)
 
 
 def scan_inbox(documents: DocumentStore, blobs: BlobStore, bus: MessageSender) -> list[tuple[str, QueuedFile]]:
