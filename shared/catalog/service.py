@@ -13,6 +13,7 @@ already applied plan as "unchanged".
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -64,7 +65,7 @@ class CatalogService:
 
     def history(self, product_id: str) -> list[dict[str, Any]]:
         self.get(product_id)
-        changes = self._products.query({"kind": "change"}, partition=product_id, order_by="at")
+        changes = self._products.query({"kind": "change"}, partition=product_id, order_by="id")
         return [{k: v for k, v in c.items() if not k.startswith("_") and k not in ("id", "kind")} for c in changes]
 
     # --- one product -------------------------------------------------------------------------
@@ -147,7 +148,9 @@ class CatalogService:
     ) -> None:
         self._products.create(
             {
-                "id": f"change:{uuid.uuid4().hex}",
+                # Sorted by id: the business clock may stand still (a test's, a batch's),
+                # the write order must still show.
+                "id": f"change:{time.time_ns():020d}:{uuid.uuid4().hex[:8]}",
                 "productId": product_id,
                 "kind": "change",
                 "at": self._clock().isoformat(),
