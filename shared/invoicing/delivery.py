@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from shared.invoicing.invoice import Invoice, InvoiceStatus
 from shared.invoicing.pdf import render_invoice_pdf
 from shared.observability import log_event
 from shared.platform.blobs import BlobAlreadyExists, BlobStore
-from shared.platform.documents import ConcurrencyConflict, DocumentStore
+from shared.platform.documents import ConcurrencyConflict, Container, DocumentStore
 from shared.platform.mail import Attachment, Mailer, OutgoingMail
 from shared.resources import BLOB_INVOICES, INVOICES
 
@@ -45,7 +46,7 @@ class InvoiceDelivery:
             raise NotIssued(f"invoice {invoice_id} is a draft; only issued invoices are rendered")
         name = pdf_blob_name(invoice)
         if not self._blobs.exists(BLOB_INVOICES, name):
-            pdf = render_invoice_pdf(invoice)
+            pdf = render_invoice_pdf(invoice, history=usage_history(self._invoices, invoice))
             try:
                 self._blobs.put(
                     BLOB_INVOICES,
@@ -95,6 +96,34 @@ class InvoiceDelivery:
             except ConcurrencyConflict:
                 continue
         raise ConcurrencyConflict(INVOICES.name, invoice_id, account_id)
+
+
+def usage_history(invoices: Container, invoice: Invoice, *, periods: int = 13) -> list[tuple[date, Decimal]]:
+    """The account's energy per billed period, oldest first, ending with ``invoice``'s: the
+    chart customers compare months by. Read from the account's issued cycle invoices (the kWh
+    they were billed for, so the chart and the bills agree); empty for an invoice with no
+    energy on it, such as a completed sale."""
+    if metered_kwh(invoice) is None:
+        return []
+    rows: list[tuple[date, Decimal]] = []
+    for doc in invoices.query(partition=invoice.account_id, order_by="periodStart"):
+        if doc["status"] == "draft" or doc["periodStart"] > invoice.period_start.isoformat():
+            continue
+        earlier = invoice if doc["id"] == invoice.invoice_id else Invoice.from_json(doc)
+        kwh = metered_kwh(earlier)
+        if kwh is not None:
+            rows.append((earlier.period_start, kwh))
+    return rows[-periods:]
+
+
+def metered_kwh(invoice: Invoice) -> Decimal | None:
+    # The retail tariff's energy lines (the first kWh line's tariff): network pass-through
+    # lines bill the same kWh again, and export credits are not consumption.
+    energy = [line for line in invoice.lines if line.unit == "kWh"]
+    if not energy:
+        return None
+    retail = energy[0].tariff_id
+    return sum((line.quantity for line in energy if line.tariff_id == retail and line.amount.amount >= 0), Decimal(0))
 
 
 def _mark_sent(invoice: Invoice, now: datetime) -> Invoice:
