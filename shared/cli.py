@@ -183,6 +183,19 @@ def cmd_readings_scan_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rate(args: argparse.Namespace) -> int:
+    from shared.rating.preview_command import run_rate
+
+    return run_rate(
+        tariff_file=args.tariff,
+        usage_file=args.usage,
+        period_from=args.period_from,
+        period_to=args.period_to,
+        time_zone=args.tz,
+        as_json=args.json,
+    )
+
+
 def cmd_settings_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     _print({k: ("***" if "Secret" in type(v).__name__ else v) for k, v in settings.model_dump().items()})
@@ -202,6 +215,7 @@ EVERY_COMMAND = """every command:
   readings import FILE [--format F] [--dry-run] [--json]
                                       import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
   readings scan-inbox                 queue every file dropped under readings-inbox/drop/ (what the blob trigger does)
+  rate --tariff FILE --usage FILE --from DATE --to DATE [--tz ZONE] [--json]   preview a bill; stores nothing
   settings check                      validate the settings and print them (secrets hidden)
 """
 
@@ -260,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     readings.add_parser(
         "scan-inbox", help="queue the files dropped under readings-inbox/drop/ (then: bus drain)"
     ).set_defaults(func=cmd_readings_scan_inbox)
+
+    preview = commands.add_parser("rate", help="preview a bill: rate interval usage against a tariff, storing nothing")
+    preview.add_argument("--tariff", required=True, metavar="FILE", help="a GridLedger tariff document or a URDB rate")
+    preview.add_argument("--usage", required=True, metavar="FILE", help="a CSV with the header start,kwh")
+    preview.add_argument("--from", dest="period_from", required=True, metavar="DATE", help="first date (inclusive)")
+    preview.add_argument("--to", dest="period_to", required=True, metavar="DATE", help="end date (exclusive)")
+    preview.add_argument("--tz", metavar="ZONE", help="IANA zone of the dates and usage (default: the tariff's)")
+    preview.add_argument("--json", action="store_true", help="print the preview as one JSON document")
+    preview.set_defaults(func=cmd_rate)
 
     settings = commands.add_parser("settings", help="configuration").add_subparsers(dest="settings", required=True)
     settings.add_parser("check", help="validate the settings and print them (secrets hidden)").set_defaults(

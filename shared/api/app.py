@@ -19,6 +19,7 @@ from shared.api import (
     billing_routes,
     catalog_routes,
     payment_routes,
+    rating_routes,
     reading_routes,
     service_request_routes,
     stock_routes,
@@ -117,5 +118,6 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(stock_routes.router)
     app.include_router(catalog_routes.router)
     app.include_router(service_request_routes.router)
+    app.include_router(rating_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes or _configured_limit)
     return app
