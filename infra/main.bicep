@@ -180,6 +180,22 @@ var cosmosContainers = [
     name: 'service-requests'
     partitionKeyPath: '/customerId'
   }
+  {
+    name: 'meters'
+    partitionKeyPath: '/meterId'
+  }
+  {
+    name: 'contracts'
+    partitionKeyPath: '/servicePointId'
+  }
+  {
+    name: 'record-changes'
+    partitionKeyPath: '/recordKey'
+  }
+  {
+    name: 'search-terms'
+    partitionKeyPath: '/term'
+  }
 ]
 
 // shared/resources.py BLOB_CONTAINERS.

@@ -50,6 +50,12 @@ STOCK_EVENTS = DocumentContainer("stock-events", "warehouseId")
 # The product catalog; each product's partition also holds its change history.
 PRODUCTS = DocumentContainer("products", "productId")
 SERVICE_REQUESTS = DocumentContainer("service-requests", "customerId")
+METERS = DocumentContainer("meters", "meterId")
+# One partition per service point: its contracts and the index document whose ETag
+# serialises them, so two overlapping contracts can never both be stored.
+CONTRACTS = DocumentContainer("contracts", "servicePointId")
+RECORD_CHANGES = DocumentContainer("record-changes", "recordKey")  # who changed what, per record
+SEARCH_TERMS = DocumentContainer("search-terms", "term")  # customer search by name, NMI, serial...
 
 DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     CUSTOMERS,
@@ -68,6 +74,10 @@ DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     STOCK_EVENTS,
     PRODUCTS,
     SERVICE_REQUESTS,
+    METERS,
+    CONTRACTS,
+    RECORD_CHANGES,
+    SEARCH_TERMS,
 )
 
 BLOB_INVOICES = "invoices"

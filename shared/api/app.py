@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.api import (
     billing_routes,
     catalog_routes,
+    customer_routes,
     payment_routes,
     rating_routes,
     reading_routes,
@@ -117,6 +118,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(payment_routes.router)
     app.include_router(stock_routes.router)
     app.include_router(catalog_routes.router)
+    app.include_router(customer_routes.router)
     app.include_router(service_request_routes.router)
     app.include_router(rating_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes or _configured_limit)

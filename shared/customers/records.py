@@ -1,4 +1,9 @@
-"""The account and service point as billing sees them."""
+"""The account and service point as billing sees them.
+
+The customer records service (``service.py``) writes these fields into the same documents:
+the account's service point, tariff, cycle and first billed-through date from its contract,
+the service point's meter from the meter installed there. Billing moves ``billedThrough``.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +47,13 @@ class Account:
     billing_cycle: Literal["monthly"]
     billed_through: date  # first day not yet billed: the next period starts here
     payment_terms_days: int = 14
+
+    @staticmethod
+    def is_billable(doc: dict[str, Any]) -> bool:
+        """Whether the account document has what billing needs: an account made through the
+        customer records service has no service point, tariff or billed-through date until
+        its first supply contract is added."""
+        return all(doc.get(name) for name in ("servicePointId", "tariffId", "billedThrough"))
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Account:

@@ -65,6 +65,8 @@ def kick_off_bill_cycle(
     for doc in accounts.query(where or None, order_by="accountId"):
         if wanted is not None and doc["accountId"] not in wanted:
             continue
+        if not Account.is_billable(doc):
+            continue  # no supply contract yet: nothing to bill
         account = Account.from_document(doc)
         kick_off.accounts_checked += 1
         sp = ServicePoint.from_document(service_points.get(account.service_point_id, account.service_point_id))

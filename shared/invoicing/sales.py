@@ -119,7 +119,10 @@ class WorkInvoicing:
         if issued is not None and issued.number:
             self._issuer.request_pdf(issued)
             return issued  # the same completion reported again
-        account = Account.from_document(self._documents.container(ACCOUNTS.name).get(work.account_id, work.account_id))
+        account_doc = self._documents.container(ACCOUNTS.name).get(work.account_id, work.account_id)
+        if not Account.is_billable(account_doc):
+            raise WorkNotInvoiceable("accountId", f"{work.account_id} has no supply contract (no service point) yet")
+        account = Account.from_document(account_doc)
         service_point = ServicePoint.from_document(
             self._documents.container(SERVICE_POINTS.name).get(account.service_point_id, account.service_point_id)
         )
