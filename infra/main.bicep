@@ -82,6 +82,10 @@ param smtpPassword string
 @secure()
 param paymentWebhookSecrets string
 
+@description('Required. Stripe webhook endpoint signing secrets (whsec_...), comma-separated while rotating; stored in Key Vault.')
+@secure()
+param stripeWebhookSecret string
+
 @description('Required. Legal name of the retailer printed on tax invoices (GRIDLEDGER_LEGAL_ENTITY).')
 param legalEntity string
 
@@ -383,7 +387,7 @@ resource serviceBusQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = 
   }
 ]
 
-// --- Key Vault: the two secrets the app reads ----------------------------------------------
+// --- Key Vault: the three secrets the app reads -------------------------------------------
 
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: 'kv${compactPrefix}${token}'
@@ -408,6 +412,15 @@ resource paymentWebhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   name: 'payment-webhook-secrets'
   properties: {
     value: paymentWebhookSecrets
+    contentType: 'text/plain'
+  }
+}
+
+resource stripeWebhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: keyVault
+  name: 'stripe-webhook-secret'
+  properties: {
+    value: stripeWebhookSecret
     contentType: 'text/plain'
   }
 }
@@ -452,6 +465,7 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
 
 // The versionless secret URI: the app picks up a rotated secret without a redeploy.
 var paymentWebhookSecretReference = '@Microsoft.KeyVault(SecretUri=${paymentWebhookSecret.properties.secretUri})'
+var stripeWebhookSecretReference = '@Microsoft.KeyVault(SecretUri=${stripeWebhookSecretValue.properties.secretUri})'
 var smtpPasswordReference = '@Microsoft.KeyVault(SecretUri=${smtpPasswordSecret.properties.secretUri})'
 
 // Service Bus returns 'https://<namespace>.servicebus.windows.net:443/'; the SDK wants the host name.
@@ -605,6 +619,10 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'GRIDLEDGER_WEBHOOK_TOLERANCE_SECONDS'
           value: '300'
+        }
+        {
+          name: 'GRIDLEDGER_STRIPE_WEBHOOK_SECRET'
+          value: stripeWebhookSecretReference
         }
         {
           name: 'GRIDLEDGER_MAX_REQUEST_BYTES'

@@ -196,6 +196,18 @@ def cmd_rate(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared.customers.migration import run_migrate
+
+    return run_migrate(args.folder, dry_run=args.dry_run, as_json=args.json)
+
+
+def cmd_ledger_check(args: argparse.Namespace) -> int:
+    from shared.payments.ledger_command import run_ledger_check_command
+
+    return run_ledger_check_command(_platform(), as_json=args.json)
+
+
 def cmd_settings_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     _print({k: ("***" if "Secret" in type(v).__name__ else v) for k, v in settings.model_dump().items()})
@@ -216,7 +228,9 @@ EVERY_COMMAND = """every command:
                                       import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
   readings scan-inbox                 queue every file dropped under readings-inbox/drop/ (what the blob trigger does)
   rate --tariff FILE --usage FILE --from DATE --to DATE [--tz ZONE] [--json]   preview a bill; stores nothing
+  ledger check [--json]               verify the ledger: every posting set balances, balances derive from postings
   settings check                      validate the settings and print them (secrets hidden)
+  migrate --from FOLDER [--dry-run] [--json]   load an old system's CSV files; reconciliation report (exit 0/1/2)
 """
 
 
@@ -283,6 +297,21 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--tz", metavar="ZONE", help="IANA zone of the dates and usage (default: the tariff's)")
     preview.add_argument("--json", action="store_true", help="print the preview as one JSON document")
     preview.set_defaults(func=cmd_rate)
+
+    migrating = commands.add_parser(
+        "migrate", help="load customers, accounts, assets, contracts, balances and reads from an old system's CSV files"
+    )
+    migrating.add_argument("--from", dest="folder", required=True, metavar="FOLDER", help="the folder of CSV files")
+    migrating.add_argument("--dry-run", action="store_true", help="check everything and report, store nothing")
+    migrating.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    migrating.set_defaults(func=cmd_migrate)
+
+    ledger = commands.add_parser("ledger", help="the accounts-receivable ledger").add_subparsers(
+        dest="ledger", required=True
+    )
+    check = ledger.add_parser("check", help="verify the ledger balances (exit 1 when it does not)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.set_defaults(func=cmd_ledger_check)
 
     settings = commands.add_parser("settings", help="configuration").add_subparsers(dest="settings", required=True)
     settings.add_parser("check", help="validate the settings and print them (secrets hidden)").set_defaults(

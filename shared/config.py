@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "GRIDLEDGER_"
@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     # Comma-separated so a secret can rotate: sign with the new one, accept both meanwhile.
     payment_webhook_secrets: SecretStr = SecretStr("whsec_local_development_only")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # Stripe's endpoint signing secret(s), comma-separated while one rotates. Read from the
+    # name Stripe's own guides use as well as the prefixed one (and the field's own name, for
+    # load_settings(stripe_webhook_secret=...)). No default: an unset secret
+    # refuses every Stripe webhook (503) rather than trusting a well-known development value.
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STRIPE_WEBHOOK_SECRET", "GRIDLEDGER_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"
+        ),
+    )
 
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_batch_items: int = Field(default=1000, ge=1)
@@ -98,6 +108,11 @@ class Settings(BaseSettings):
     @property
     def webhook_secrets(self) -> list[str]:
         return [s.strip() for s in self.payment_webhook_secrets.get_secret_value().split(",") if s.strip()]
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        value = self.stripe_webhook_secret.get_secret_value() if self.stripe_webhook_secret else ""
+        return [s.strip() for s in value.split(",") if s.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,7 +13,8 @@ from shared.bootstrap import Platform
 from shared.invoicing.bill_cycle import BillingPeriod
 from shared.invoicing.billing import BillingService, Supplier
 from shared.invoicing.delivery import InvoiceDelivery
-from shared.payments.service import PaymentService
+from shared.payments.processing import READERS as PAYMENT_PROVIDERS
+from shared.payments.processing import EventProcessor
 from shared.platform.messaging import Handler, Message
 from shared.readings.intake import import_meter_file
 from shared.resources import (
@@ -51,7 +52,7 @@ def message_handlers(platform: Platform) -> Mapping[str, Handler]:
         platform.documents, platform.bus, supplier=Supplier(settings.legal_entity, settings.legal_entity_abn)
     )
     delivery = InvoiceDelivery(platform.documents, platform.blobs, platform.mailer, sender=settings.mail_from)
-    payments = PaymentService(platform.documents, platform.bus)
+    payments = EventProcessor(platform.documents, platform.bus)
 
     def on_reading_received(message: Message) -> None:
         import_meter_file(
@@ -78,7 +79,11 @@ def message_handlers(platform: Platform) -> Mapping[str, Handler]:
         )
 
     def on_payment_received(message: Message) -> None:
-        payments.apply(event_id=_field(message, "eventId"), now=platform.clock())
+        # Messages from before providers were named came from the generic gateway.
+        provider = message.body.get("provider") or "gateway"
+        if provider not in PAYMENT_PROVIDERS:
+            raise PoisonMessage(f"{message.queue} message {message.message_id}: unknown provider {provider!r}")
+        payments.process(provider=provider, event_id=_field(message, "eventId"), now=platform.clock())
 
     def on_stock_event(message: Message) -> None:
         record_stock_event(platform.documents.container(STOCK_EVENTS.name), dict(message.body))

@@ -18,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.api import (
     billing_routes,
     catalog_routes,
+    consumption_routes,
     customer_routes,
     payment_routes,
     rating_routes,
     reading_routes,
     service_request_routes,
     stock_routes,
+    stripe_routes,
 )
 from shared.api.limits import BodySizeLimit
 from shared.observability import CORRELATION_HEADER, correlation, log_event
@@ -121,5 +123,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(customer_routes.router)
     app.include_router(service_request_routes.router)
     app.include_router(rating_routes.router)
+    app.include_router(stripe_routes.router)
+    app.include_router(consumption_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes or _configured_limit)
     return app

@@ -1,9 +1,8 @@
-"""The payment gateway's webhook: verify, record once, answer fast, apply asynchronously."""
+"""The generic payment gateway's webhook: verify, record once, answer fast, apply asynchronously."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 
 from shared.api.deps import PlatformDep
 from shared.observability import log_event
+from shared.payments.facts import EventRejected
 from shared.payments.gateway import PaymentEvent
 from shared.payments.service import PaymentService
 from shared.payments.signature import InvalidSignature, verify
@@ -45,7 +45,7 @@ async def payment_webhook(
         )
     except InvalidSignature as exc:
         # Kept for inspection (a rotation gone wrong looks like this), never applied.
-        service.quarantine(raw=raw, reason=exc.reason, now=now, quarantine_id=uuid.uuid4().hex)
+        service.refuse(raw=raw, code="invalid_signature", reason=exc.reason, now=now)
         log_event(log, "webhook refused", logging.WARNING, reason=exc.reason)
         raise HTTPException(
             401, {"error": "invalid_signature", "message": exc.reason, "errors": [{"field": SIGNATURE_HEADER}]}
@@ -54,10 +54,17 @@ async def payment_webhook(
         event = PaymentEvent.model_validate_json(raw)
     except ValidationError as exc:
         errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
-        service.quarantine(raw=raw, reason="malformed event", now=now, quarantine_id=uuid.uuid4().hex)
+        service.refuse(raw=raw, code="validation_failed", reason="malformed event", now=now)
         raise HTTPException(
             422,
             {"error": "validation_failed", "message": "the event is not valid; nothing was applied", "errors": errors},
+        ) from None
+    try:
+        service.check(event)
+    except EventRejected as exc:
+        service.refuse(raw=raw, code=exc.code, reason=exc.message, now=now, event_id=event.id)
+        raise HTTPException(
+            422, {"error": exc.code, "message": exc.message, "errors": [{"field": exc.field, "message": exc.message}]}
         ) from None
     received = service.receive(event, raw=raw, now=now)
     return {"received": True, "eventId": received.event_id, "duplicate": received.duplicate}

@@ -21,6 +21,7 @@ from shared.invoicing.bill_cycle import BillingPeriod
 from shared.invoicing.invoice import Invoice, InvoiceStatus, Party
 from shared.invoicing.issuing import InvoiceIssuer
 from shared.invoicing.numbering import InvoiceNumbering
+from shared.payments.projection import settle_account
 from shared.platform.documents import ConcurrencyConflict, DocumentStore
 from shared.platform.messaging import MessageSender
 from shared.rating import IntervalConsumption, RegisterConsumption, Tariff, rate
@@ -62,6 +63,7 @@ def invoice_id_for(account_id: str, period: BillingPeriod) -> str:
 
 class BillingService:
     def __init__(self, documents: DocumentStore, bus: MessageSender, *, supplier: Supplier) -> None:
+        self._documents = documents
         self._invoices = documents.container(INVOICES.name)
         self._accounts = documents.container(ACCOUNTS.name)
         self._service_points = documents.container(SERVICE_POINTS.name)
@@ -200,6 +202,8 @@ class BillingService:
         """Everything after issuing is repeatable: advance billed-through, record the
         outcome. A crash before either is mended by the redelivery."""
         self._advance_billed_through(invoice.account_id, invoice.period_end)
+        # Credit the account already holds (an overpayment) shows on the new invoice at once.
+        settle_account(self._documents, invoice.account_id)
         self._record(outcome, run_id, invoice)
 
     def _advance_billed_through(self, account_id: str, through: date) -> None:

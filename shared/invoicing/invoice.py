@@ -58,8 +58,9 @@ class Invoice:
     issue_date: date | None = None
     due_date: date | None = None
     issued_at: datetime | None = None
+    # What the payments ledger derives (shared/payments/allocation.py), cached here by settle().
     amount_paid: Money | None = None
-    applied_payments: tuple[str, ...] = field(default_factory=tuple)  # payment ids, so a replay adds nothing
+    applied_payments: tuple[str, ...] = field(default_factory=tuple)  # the payment ids covering it
     pdf_blob: str | None = None
     emailed_at: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -86,6 +87,19 @@ class Invoice:
             due_date=due_date,
             issued_at=issued_at,
         )
+
+    def settle(self, *, paid: Money, payments: tuple[str, ...]) -> Invoice:
+        """The invoice with ``paid`` of its total covered by ``payments``, as the ledger says:
+        paid in full, partly paid, or (nothing covered, e.g. after a refund) open again."""
+        if self.status is InvoiceStatus.DRAFT:
+            raise ValueError(f"invoice {self.invoice_id} is a draft: nothing is paid on a draft")
+        if not paid.is_zero() and self.total <= paid:
+            status = InvoiceStatus.PAID
+        elif not paid.is_zero():
+            status = InvoiceStatus.PARTLY_PAID
+        else:
+            status = InvoiceStatus.SENT if self.emailed_at else InvoiceStatus.ISSUED
+        return replace(self, status=status, amount_paid=None if paid.is_zero() else paid, applied_payments=payments)
 
     def to_json(self) -> dict[str, Any]:
         def party(p: Party) -> dict[str, Any]:

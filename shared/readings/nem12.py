@@ -14,23 +14,42 @@ The same channel-day twice keeps the later UpdateDateTime (the MDP's version sta
 says so in ``warnings``; two different versions with the same stamp cannot be ordered and
 are both rejected.
 
-Lines are read one at a time, so a file is never held whole; accepted days are collected
-in a list, because a missing 900 at the very end still rejects everything before it.
+Two ways in. ``iter_nem12`` (and ``iter_nem12_file``) stream: they read a megabyte at a
+time and yield ``ChannelDays`` batches, errors and withdrawals in file order, as they are
+found; the verdict (a missing 900 still rejects everything before it) comes at the end, in
+``stream.result``. The stream keeps no values once handed over: to place a later version of
+a day it remembers 24 bytes per channel-day, moved to a temporary file 6 MB at a time, and
+about 150 bytes per channel (NMI + suffix), so memory stays flat as a file grows
+longer (a million channels would take 150 MB).
+``parse_nem12`` and ``read_nem12_file`` collect the stream into an ``ImportResult`` holding
+every ``IntervalDay`` (in memory, so for files of ordinary size).
+
+Speed: a big file is almost all 300 records, so those take a fast path. A 300 whose date,
+quality, reason and stamps read cleanly has its values set aside; at the end of each chunk
+they are all checked and converted at once, vectorised (``plain_decimal_rows_to_stored``).
+If any value in the chunk is not a plain decimal, the chunk is read again line by line the
+careful way, which finds and words the error exactly as before. Clean 400s are applied on
+the fast path too; everything else (200, 500, odd 300s and 400s) goes the careful way.
+Consecutive fast days of a block travel as one ``_Run`` (fields per day, values as rows of
+the chunk's arrays) and come out as one ``ChannelDays``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Literal, NoReturn, TypeVar
 
 import numpy as np
 
@@ -43,7 +62,14 @@ from shared.readings.model import (
     IntervalQuality,
     ReadingError,
 )
-from shared.readings.units import Unit, UnknownUnit, parse_unit, texts_to_stored_integers, to_stored_integer
+from shared.readings.units import (
+    Unit,
+    UnknownUnit,
+    parse_unit,
+    plain_decimal_rows_to_stored,
+    texts_to_stored_integers,
+    to_stored_integer,
+)
 
 Nem12Result = ImportResult
 
@@ -51,8 +77,11 @@ Nem12Result = ImportResult
 # far longer is not NEM12, and reading on would load an unbounded line into memory.
 MAX_LINE_CHARS = 64 * 1024
 INTERVAL_LENGTHS = (5, 15, 30)
+_LENGTHS = frozenset(str(n) for n in INTERVAL_LENGTHS)
 MAX_LISTED = 1000  # errors (and warnings) listed one by one; beyond that only counted
 _MAX_STORED = 2**62  # far above any meter's day, far below int64 overflow
+CHUNK_BYTES = 1 << 20  # read from a file a megabyte at a time
+CHUNK_LINES = 4096  # or this many lines from an iterable of lines
 
 _VALUE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)\Z")  # no sign, no exponent: the spec forbids both
 _VALUES_ROW = re.compile(r"(?:(?:\d+(?:\.\d*)?|\.\d+),)*(?:\d+(?:\.\d*)?|\.\d+)\Z")
@@ -60,11 +89,281 @@ _QUALITY = re.compile(r"([AEFNSV])(\d{2})?\Z")
 _NMI = re.compile(r"[A-Z0-9]{10}\Z")
 _SUFFIX = re.compile(r"[A-Z][A-Z0-9]\Z")
 _EXPONENT = re.compile(r"[\d.]+[eE][+-]?\d+\Z")
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what a text file opened with newline="" splits on
+_ODD_ASCII_BREAKS = "\x0b\x0c\x1c\x1d\x1e"  # str.splitlines() also splits on these
 _TRANS_CODES = frozenset("ACDEGNORS")
+_BOM = b"\xef\xbb\xbf"
 
 _DAY_REJECTED = "channel-day rejected"
 _BLOCK_REJECTED = "200 block rejected: its records are skipped"
 _FILE_REJECTED = "file rejected"
+
+
+# -- what the stream yields -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays have no single truth value
+class ChannelDays:
+    """Consecutive accepted days of one channel (one 200 block), as arrays.
+
+    Row ``i`` of ``values`` (int64, in ``value_unit``, see ``IntervalDay``) and of ``quality``
+    (one letter per interval) belongs to ``days[i]``; both arrays are read-only. A later
+    batch may hold a newer version of one of these days (it replaces it) or a
+    ``DayWithdrawn`` may take one back.
+    """
+
+    source: str
+    nmi: str
+    suffix: str
+    register_id: str
+    meter_serial: str
+    uom: str
+    value_unit: str
+    is_energy: bool
+    interval_minutes: int
+    values: np.ndarray
+    quality: np.ndarray
+    days: tuple[date, ...]
+    quality_methods: tuple[str, ...]
+    reason_codes: tuple[int | None, ...]
+    reason_descriptions: tuple[str, ...]
+    update_datetimes: tuple[datetime, ...]
+    msats_load_datetimes: tuple[datetime | None, ...]
+    source_lines: tuple[int, ...]
+    quality_details: tuple[tuple[IntervalQuality, ...], ...]
+    b2b_details: tuple[tuple[B2BDetail, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def interval_days(self) -> list[IntervalDay]:
+        """The same days one object each, for code that works a day at a time."""
+        return [
+            IntervalDay(
+                nmi=self.nmi,
+                suffix=self.suffix,
+                register_id=self.register_id,
+                meter_serial=self.meter_serial,
+                uom=self.uom,
+                value_unit=self.value_unit,
+                is_energy=self.is_energy,
+                interval_minutes=self.interval_minutes,
+                day=self.days[i],
+                values_wh=self.values[i],
+                quality=self.quality[i],
+                quality_method=self.quality_methods[i],
+                reason_code=self.reason_codes[i],
+                reason_description=self.reason_descriptions[i],
+                update_datetime=self.update_datetimes[i],
+                source_line=self.source_lines[i],
+                source=self.source,
+                msats_load_datetime=self.msats_load_datetimes[i],
+                quality_details=self.quality_details[i],
+                b2b_details=self.b2b_details[i],
+            )
+            for i in range(len(self.days))
+        ]
+
+
+@dataclass(frozen=True)
+class DayWithdrawn:
+    """A channel-day yielded earlier is no longer accepted: a later 300 for the same day has
+    different data with the same UpdateDateTime, so neither version can be trusted."""
+
+    nmi: str
+    suffix: str
+    day: date
+    source_line: int  # the withdrawn version's 300
+
+
+@dataclass(frozen=True)
+class Nem12Notice:
+    """An error or warning, yielded where it is found; also listed in ``stream.result``."""
+
+    severity: Literal["error", "warning"]
+    entry: ReadingError
+
+
+Nem12Event = ChannelDays | DayWithdrawn | Nem12Notice
+
+
+class Nem12Stream(Iterator[Nem12Event]):
+    """NEM12 events in file order; once exhausted, ``result`` holds the verdict: status,
+    errors, warnings and header, but no days (they were yielded). A consumer that stores
+    as it goes must still honour a final "rejected"."""
+
+    def __init__(self, chunks: Iterable[list[str]], *, source: str) -> None:
+        self._parser = _Nem12Parser(source)
+        self._events = self._parser.events(iter(chunks))
+
+    def __iter__(self) -> Nem12Stream:
+        return self
+
+    def __next__(self) -> Nem12Event:
+        return next(self._events)
+
+    @property
+    def result(self) -> ImportResult:
+        if not self._parser.finished:
+            raise RuntimeError("the verdict is known only once the stream has been read to its end")
+        return self._parser.result
+
+    @property
+    def days_kept(self) -> int:
+        """Channel-days accepted so far (replacements count once, withdrawals are taken off)."""
+        return self._parser.kept
+
+
+# -- ways in --------------------------------------------------------------------------------
+
+
+def iter_nem12(lines: Iterable[str] | str | IO[bytes], *, source: str) -> Nem12Stream:
+    """Stream NEM12 from a string, any iterable of lines (an open text file), or a binary
+    stream (read a megabyte at a time, UTF-8 with or without a byte-order mark)."""
+    if isinstance(lines, str):
+        return Nem12Stream(_text_chunks(lines), source=source)
+    if isinstance(lines, io.IOBase) and not isinstance(lines, io.TextIOBase):
+        return Nem12Stream(_byte_chunks(lines), source=source)  # type: ignore[arg-type]
+    return Nem12Stream(_line_chunks(lines), source=source)  # type: ignore[arg-type]
+
+
+def iter_nem12_file(path: str | PathLike[str], *, source: str | None = None) -> Nem12Stream:
+    """Stream a NEM12 file from disk: a plain CSV (any extension) or a zip holding one."""
+    path = Path(path)
+    source = source or path.name
+    if not zipfile.is_zipfile(path):
+        return Nem12Stream(_file_chunks(path), source=source)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        return Nem12Stream(_unreadable(source, f"unreadable zip: {exc}"), source=source)
+    if len(members) != 1:
+        names = ", ".join(m.filename for m in members) or "nothing"
+        message = f"a zip must hold exactly one meter-data file; this one holds {names}"
+        return Nem12Stream(_unreadable(source, message), source=source)
+    return Nem12Stream(_zip_chunks(path, members[0], source), source=f"{source}:{members[0].filename}")
+
+
+def parse_nem12(lines: Iterable[str] | str, *, source: str) -> Nem12Result:
+    """Parse NEM12 text (a string, or any iterable of lines such as an open file)."""
+    return collect_nem12(iter_nem12(lines, source=source))
+
+
+def read_nem12_file(path: str | PathLike[str], *, source: str | None = None) -> Nem12Result:
+    """Parse a NEM12 file from disk, lazily: a plain CSV (any extension) or a zip holding one."""
+    return collect_nem12(iter_nem12_file(path, source=source))
+
+
+def collect_nem12(stream: Nem12Stream) -> Nem12Result:
+    """Read a stream to its end, keeping every accepted day in memory."""
+    kept: dict[tuple[str, str, date], IntervalDay] = {}
+    for event in stream:
+        if isinstance(event, ChannelDays):
+            for day in event.interval_days():
+                kept[(day.nmi, day.suffix, day.day)] = day  # a newer version keeps the older's place
+        elif isinstance(event, DayWithdrawn):
+            del kept[(event.nmi, event.suffix, event.day)]
+    result = stream.result
+    if result.status != "rejected":
+        result.days = list(kept.values())
+    return result
+
+
+class Nem12Importer:
+    name = "NEM12"
+
+    def parse(self, lines: Iterable[str] | str, *, source: str) -> ImportResult:
+        return parse_nem12(lines, source=source)
+
+
+NEM12 = Nem12Importer()
+
+
+# -- reading lines in chunks ----------------------------------------------------------------
+
+
+class _UnreadableFile(Exception):
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(message)
+        self.source = source
+        self.message = message
+
+
+def _unreadable(source: str, message: str) -> Iterator[list[str]]:
+    raise _UnreadableFile(source, message)
+    yield []  # pragma: no cover  (makes this a generator, raising when first read)
+
+
+def _file_chunks(path: Path) -> Iterator[list[str]]:
+    with path.open("rb") as raw:
+        yield from _byte_chunks(raw)
+
+
+def _zip_chunks(path: Path, member: zipfile.ZipInfo, source: str) -> Iterator[list[str]]:
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as raw:
+            yield from _byte_chunks(raw)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        # Corrupt archive, CRC mismatch (found at the end), unsupported compression or encryption.
+        raise _UnreadableFile(source, f"unreadable zip: {exc}") from None
+
+
+def _byte_chunks(raw: IO[bytes]) -> Iterator[list[str]]:
+    """Whole lines, about a megabyte at a time, decoded as a text file opened with
+    encoding="utf-8-sig", errors="replace", newline="" would decode them (invalid bytes
+    become U+FFFD, which the parser rejects with the line number)."""
+    # A line longer than this many bytes is certainly longer than MAX_LINE_CHARS characters.
+    too_long = 4 * (MAX_LINE_CHARS + 1)
+    carry = b""
+    at_start = True
+    while True:
+        block = raw.read(CHUNK_BYTES)
+        data = carry + block
+        if at_start:
+            if len(data) < len(_BOM) and block:
+                carry = data
+                continue
+            data, at_start = data.removeprefix(_BOM), False
+        if not block:
+            if data:
+                yield _split_lines(data.decode("utf-8", errors="replace"))
+            return
+        # Cut after the last line end; a "\r" at the very end may be half of a "\r\n".
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+        if cut:
+            yield _split_lines(data[:cut].decode("utf-8", errors="replace"))
+        carry = data[cut:]
+        if len(carry) > too_long:
+            # Never hold an endless line: hand over its start, which the parser rejects.
+            yield [carry[:too_long].decode("utf-8", errors="replace")]
+            return
+
+
+def _text_chunks(text: str) -> Iterator[list[str]]:
+    lines = _split_lines(text)
+    for start in range(0, len(lines), CHUNK_LINES):
+        yield lines[start : start + CHUNK_LINES]
+
+
+def _line_chunks(lines: Iterable[str]) -> Iterator[list[str]]:
+    # In slices, so a fatal error stops reading an endless iterator.
+    iterator = iter(lines)
+    while chunk := list(itertools.islice(iterator, CHUNK_LINES)):
+        yield [line.rstrip("\r\n") for line in chunk]
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines without their ends; "\\r\\n", "\\r" and "\\n" all end a line (and nothing else)."""
+    if text.isascii() and not any(odd in text for odd in _ODD_ASCII_BREAKS):
+        return text.splitlines()  # the quickest, and here it splits on exactly those three
+    lines = _NEWLINE.split(text)
+    if lines[-1] == "":
+        lines.pop()  # the text ended with a line end (or was empty)
+    return lines
+
+
+# -- the parser -----------------------------------------------------------------------------
 
 
 class _FieldError(Exception):
@@ -96,99 +395,236 @@ class _Block:
         return 1440 // self.interval_minutes
 
 
-@dataclass
 class _PendingDay:
-    """A 300 accepted so far, waiting for its 400 and 500 records."""
+    """A 300 accepted so far, waiting for its 400 and 500 records (and, on the fast path,
+    for its values: row ``index`` of ``group``, converted with the rest of the chunk's)."""
 
-    block: _Block
-    line: int
-    day: date
-    values: np.ndarray
-    quality: np.ndarray
-    quality_method: str
-    reason_code: int | None
-    reason_description: str
-    update_datetime: datetime
-    msats_load_datetime: datetime | None
-    covered: np.ndarray  # intervals given a quality by a 400
-    details: list[IntervalQuality] = field(default_factory=list)
-    b2b: list[B2BDetail] = field(default_factory=list)
+    __slots__ = (
+        "b2b",
+        "block",
+        "covered",
+        "day",
+        "details",
+        "digest",
+        "group",
+        "index",
+        "letter",
+        "line",
+        "msats_load_datetime",
+        "ordinal",
+        "quality",
+        "quality_method",
+        "reason_code",
+        "reason_description",
+        "row",
+        "stamp",
+        "update_datetime",
+        "values",
+    )
+
+    def __init__(
+        self,
+        block: _Block,
+        line: int,
+        day: date,
+        ordinal: int,
+        letter: str,
+        quality_method: str,
+        reason_code: int | None,
+        reason_description: str,
+        update_datetime: datetime,
+        stamp: int,
+        msats_load_datetime: datetime | None,
+        index: int = 0,
+        *,
+        values: np.ndarray | None = None,
+        group: _Deferred | None = None,
+    ) -> None:
+        self.block = block
+        self.line = line
+        self.day = day
+        self.ordinal = ordinal
+        self.letter = letter
+        self.quality_method = quality_method
+        self.reason_code = reason_code
+        self.reason_description = reason_description
+        self.update_datetime = update_datetime
+        self.stamp = stamp
+        self.msats_load_datetime = msats_load_datetime
+        self.values = values
+        self.group = group
+        self.index = index
+        # Only 400 and 500 records fill these: a letter and a covered flag per interval.
+        self.quality: bytearray | None = None
+        self.covered: bytearray | None = None
+        self.details: list[IntervalQuality] | None = None
+        self.b2b: list[B2BDetail] | None = None
+        self.digest = 0  # set when the chunk's days are gathered
+        self.row = 0
 
     @property
     def is_variable(self) -> bool:
-        return self.quality_method == "V"
+        return self.letter == "V"
+
+    def copy(self) -> _PendingDay:
+        twin = _PendingDay(
+            self.block,
+            self.line,
+            self.day,
+            self.ordinal,
+            self.letter,
+            self.quality_method,
+            self.reason_code,
+            self.reason_description,
+            self.update_datetime,
+            self.stamp,
+            self.msats_load_datetime,
+            self.index,
+            values=self.values,
+            group=self.group,
+        )
+        twin.quality = None if self.quality is None else bytearray(self.quality)
+        twin.covered = None if self.covered is None else bytearray(self.covered)
+        twin.details = None if self.details is None else list(self.details)
+        twin.b2b = None if self.b2b is None else list(self.b2b)
+        return twin
+
+    @classmethod
+    def taken(cls, block: _Block, fields: _DayFields, group: _Deferred) -> _PendingDay:
+        """A fast-path day (see ``_DayFields``) as an object, to take 400 and 500 records."""
+        line, day, tail, row = fields
+        return cls(block, line, *day, *tail, row, group=group)
+
+    def fields(self) -> _DayFields:
+        """The fast path's tuple for this day (see ``_Run``)."""
+        tail = (
+            self.letter,
+            self.quality_method,
+            self.reason_code,
+            self.reason_description,
+            self.update_datetime,
+            self.stamp,
+            self.msats_load_datetime,
+        )
+        return self.line, (self.day, self.ordinal), tail, self.index
+
+    def value_row(self) -> tuple[np.ndarray, int]:
+        """Where this day's values are: a (days x intervals) array and a row of it."""
+        if self.group is not None:
+            assert self.group.matrix is not None
+            return self.group.matrix, self.index
+        assert self.values is not None
+        return self.values[np.newaxis, :], 0
 
 
-def parse_nem12(lines: Iterable[str] | str, *, source: str) -> Nem12Result:
-    """Parse NEM12 text (a string, or any iterable of lines such as an open file)."""
-    if isinstance(lines, str):
-        lines = io.StringIO(lines, newline="")
-    return _Nem12Parser(source).run(lines)
+class _Deferred:
+    """A chunk's fast-path 300s of one unit and interval length: their values as text until
+    the chunk ends, then one row each of ``matrix``, of ``quality`` (the day's letter, for
+    days without 400 records) and of ``digests``."""
+
+    __slots__ = ("count", "digests", "letters", "matrix", "quality", "texts", "unit", "value_digests")
+
+    def __init__(self, unit: Unit, count: int) -> None:
+        self.unit = unit
+        self.count = count
+        self.texts: list[str] = []
+        self.letters: list[str] = []
+        self.matrix: np.ndarray | None = None
+        self.quality: np.ndarray | None = None
+        self.digests: list[int] = []
+        self.value_digests: list[int] = []
+
+    def convert(self) -> bool:
+        if not self.texts:
+            return True
+        matrix = plain_decimal_rows_to_stored(self.texts, width=self.count, unit=self.unit)
+        if matrix is None:
+            return False
+        letters = np.array(self.letters, dtype="U1")
+        quality = np.empty(matrix.shape, dtype="U1")
+        quality[:] = letters[:, np.newaxis]
+        matrix.setflags(write=False)
+        quality.setflags(write=False)
+        value_digests = _value_digests(matrix)
+        self.digests = (value_digests ^ _letter_digests(letters, self.count)).tolist()
+        self.matrix, self.quality, self.value_digests = matrix, quality, value_digests.tolist()
+        self.texts, self.letters = [], []
+        return True
 
 
-def read_nem12_file(path: str | PathLike[str], *, source: str | None = None) -> Nem12Result:
-    """Parse a NEM12 file from disk, lazily: a plain CSV (any extension) or a zip holding one."""
-    path = Path(path)
-    source = source or path.name
-    try:
-        if not zipfile.is_zipfile(path):
-            with path.open("rb") as raw:
-                return _parse_stream(raw, source=source)
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                names = ", ".join(m.filename for m in members) or "nothing"
-                return _rejected(source, f"a zip must hold exactly one meter-data file; this one holds {names}")
-            with archive.open(members[0]) as raw:
-                return _parse_stream(raw, source=f"{source}:{members[0].filename}")
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
-        # Corrupt archive, CRC mismatch, unsupported compression or encryption.
-        return _rejected(source, f"unreadable zip: {exc}")
+# What follows a 300's values: letter, QualityMethod, ReasonCode, ReasonDescription,
+# UpdateDateTime, its timestamp, MSATSLoadDateTime.
+_Tail = tuple[str, str, int | None, str, datetime, int, datetime | None]
+# A fast-path day: its line, (date, ordinal), tail, and row in the chunk's _Deferred.
+_DayFields = tuple[int, tuple[date, int], _Tail, int]
 
 
-class Nem12Importer:
-    name = "NEM12"
+class _Run:
+    """Consecutive days the fast path took from one block in one chunk, closed: rows
+    ``start``.. of ``group``, one tuple of fields per day, and for the few days with 400 or
+    500 records, by position, their per-interval quality (or None), 400s and 500s."""
 
-    def parse(self, lines: Iterable[str] | str, *, source: str) -> ImportResult:
-        return parse_nem12(lines, source=source)
+    __slots__ = ("block", "days", "extras", "group", "start")
+
+    def __init__(self, block: _Block, group: _Deferred, start: int) -> None:
+        self.block = block
+        self.group = group
+        self.start = start
+        self.days: list[_DayFields] = []
+        self.extras: dict[int, tuple[bytes | None, tuple[IntervalQuality, ...], tuple[B2BDetail, ...]]] = {}
+
+    def arrays(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Values and quality of days ``first``..``stop`` (positions in the run)."""
+        group, start = self.group, self.start
+        assert group.matrix is not None and group.quality is not None
+        values, quality = group.matrix[start + first : start + stop], group.quality[start + first : start + stop]
+        overrides = [(i, row) for i, (row, _, _) in self.extras.items() if row is not None and first <= i < stop]
+        if overrides:
+            quality = quality.copy()
+            for i, row in overrides:
+                quality[i - first] = np.frombuffer(row.decode("ascii").encode("utf-32-le"), dtype="<U1")
+            quality.setflags(write=False)
+        return values, quality
 
 
-NEM12 = Nem12Importer()
-
-
-def _parse_stream(raw: IO[bytes], *, source: str) -> Nem12Result:
-    # errors="replace" lets the parser reject a non-UTF-8 file with a line number.
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-    return parse_nem12(_bounded_lines(text), source=source)
-
-
-def _bounded_lines(text: io.TextIOBase) -> Iterator[str]:
-    while line := text.readline(MAX_LINE_CHARS + 1):
-        yield line
-
-
-def _rejected(source: str, message: str) -> Nem12Result:
-    return Nem12Result(source=source, status="rejected", errors=[ReadingError(source, None, None, None, message)])
+_Cached = TypeVar("_Cached")
+_CACHED = 16_384  # entries per cache of parsed fields: a few megabytes at most
+_Snapshot = tuple[int, bool, bool, "_Block | None", bool, "_PendingDay | None", bool]
 
 
 class _Nem12Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.result = Nem12Result(source=source, status="accepted")
+        self.finished = False
+        self.number = 0
         self.seen_header = False
         self.ended = False
         self.block: _Block | None = None
         self.skipping_block = False
         self.day: _PendingDay | None = None
         self.skipping_day = False
-        self.accepted: dict[tuple[str, str, date], IntervalDay] = {}
-        self.conflicts: dict[tuple[str, str, date], datetime] = {}
-        self.unlisted = {"errors": 0, "warnings": 0}
+        self.kept = 0
+        self.versions = _VersionIndex()
+        self.unlisted = {"error": 0, "warning": 0}
+        # What the current chunk found, in order, until it is handed over.
+        self.found: list[_Run | _PendingDay | ReadingError] = []
+        self.deferred: dict[tuple[Unit, int], _Deferred] = {}
+        # Parsed fields repeat a lot (31 dates, a few flags, the MDP's run times).
+        self.dates: dict[str, tuple[date, int]] = {}
+        self.stamps: dict[str, tuple[datetime, int]] = {}
+        self.qualities: dict[str, tuple[str, str]] = {}
+        self.tails: dict[str, _Tail] = {}
+        self.quality_runs: dict[str, tuple[int, int, str, IntervalQuality]] = {}  # clean 400s
+        self.qualities_400: dict[str, tuple[str, str]] = {}
 
-    def run(self, lines: Iterable[str]) -> Nem12Result:
+    def events(self, chunks: Iterator[list[str]]) -> Iterator[Nem12Event]:
         try:
-            for number, raw in enumerate(lines, start=1):
-                self._line(number, raw)
+            for lines in chunks:
+                rejection = self._read_chunk(lines)
+                yield from self._hand_over()
+                if rejection is not None:
+                    raise rejection
             if not self.seen_header:
                 self._reject_file(None, "100", "empty file: no 100 header record")
             if not self.ended:
@@ -196,21 +632,254 @@ class _Nem12Parser:
         except _FileRejected as rejection:
             self.result.errors.append(rejection.error)
             self.result.status = "rejected"
+            yield Nem12Notice("error", rejection.error)
+        except _UnreadableFile as unreadable:
+            error = ReadingError(unreadable.source, None, None, None, unreadable.message)
+            self.result = Nem12Result(source=unreadable.source, status="rejected", errors=[error])
+            self.finished = True
+            yield Nem12Notice("error", error)
+            return
         else:
-            self.result.days = list(self.accepted.values())
             self.result.status = self._status()
-        for kind, count in self.unlisted.items():
+        finally:
+            self.versions.close()
+        for severity, count in self.unlisted.items():
             if count:
                 summary = ReadingError(self.source, None, None, None, f"{count} more not listed")
-                getattr(self.result, kind).append(summary)
-        return self.result
+                (self.result.errors if severity == "error" else self.result.warnings).append(summary)
+                yield Nem12Notice("error" if severity == "error" else "warning", summary)
+        self.finished = True
 
     def _status(self) -> ImportStatus:
         if not self.result.errors:
             return "accepted"
-        return "partial" if self.result.days else "rejected"
+        return "partial" if self.kept else "rejected"
 
-    # -- one line -------------------------------------------------------------------------
+    # -- one chunk ------------------------------------------------------------------------
+
+    def _read_chunk(self, lines: list[str]) -> _FileRejected | None:
+        before = self._snapshot()
+        # Lines too long or not UTF-8 are rejected line by line, the careful way.
+        fast = max(map(len, lines), default=0) <= MAX_LINE_CHARS and "\ufffd" not in "".join(lines)
+        rejection = self._run(lines, fast=fast)
+        deferred, self.deferred = self.deferred, {}
+        if not all(group.convert() for group in deferred.values()):
+            # A value that is not a plain decimal: read the chunk again the careful way,
+            # which reports it (and everything around it) exactly.
+            self._restore(before)
+            rejection = self._run(lines, fast=False)
+        return rejection
+
+    def _run(self, lines: list[str], *, fast: bool) -> _FileRejected | None:
+        at, end = 0, len(lines)
+        try:
+            while at < end:
+                if fast:
+                    at = self._fast_days(lines, at)
+                    if at == end:
+                        break
+                self.number += 1
+                self._line(self.number, lines[at])
+                at += 1
+        except _FileRejected as rejection:
+            return rejection
+        return None
+
+    def _snapshot(self) -> _Snapshot:
+        day = None if self.day is None else self.day.copy()
+        return (self.number, self.seen_header, self.ended, self.block, self.skipping_block, day, self.skipping_day)
+
+    def _restore(self, snapshot: _Snapshot) -> None:
+        self.number, self.seen_header, self.ended, self.block, self.skipping_block, self.day, self.skipping_day = (
+            snapshot
+        )
+        self.found, self.deferred = [], {}
+
+    # -- the fast path: clean 300s --------------------------------------------------------
+
+    def _fast_days(self, lines: list[str], at: int) -> int:
+        """Take the 300s (and the 400s after them) from ``lines[at]`` on whose every field
+        but the values reads cleanly; return where it stopped. The line it stops at goes the
+        careful way, which words any error (nothing about that line has been changed)."""
+        if self.ended or not lines[at].startswith("300,"):
+            return at
+        if self.skipping_block:  # a rejected block's days are skipped without a word
+            start = at
+            while at < len(lines) and lines[at].startswith("300,") and '"' not in lines[at]:
+                self._close_day()
+                self.number += 1
+                at += 1
+            self.skipping_day = self.skipping_day and at == start
+            return at
+        block = self.block
+        if block is None:
+            return at
+        count = block.interval_count
+        group = self.deferred.get((block.unit, count))
+        if group is None:
+            group = self.deferred[(block.unit, count)] = _Deferred(block.unit, count)
+        texts, letters = group.texts, group.letters
+        dates, tails = self.dates, self.tails
+        number = self.number  # of the last line taken; the next is lines[at + number - self.number]
+        run: list[_DayFields] | None = None  # the days of the run being filled
+        last_in_run = False  # the last day taken is in it, though still open to 400s
+        for text in itertools.islice(lines, at, None):
+            if not text.startswith("300,"):
+                if not text.startswith("400,"):
+                    break
+                if last_in_run:  # a day with 400 records is handled on its own
+                    assert run is not None
+                    self.day, last_in_run = _PendingDay.taken(block, run.pop(), group), False
+                if self.day is None or not self._fast_quality(self.day, text):
+                    break
+                number += 1
+                continue
+            if '"' in text:
+                break
+            # The last fields: QualityMethod, ReasonCode, ReasonDescription, UpdateDateTime
+            # and MSATSLoadDateTime, or the last value and the first four. The values' count
+            # is checked with the chunk's, row by row.
+            parts = text.rsplit(",", 5)
+            if len(parts) < 6:
+                break
+            head = parts[0]
+            if parts[1][:1].isalpha():
+                # The tail repeats (same flags, the MDP's same run times): read each once.
+                key = text[len(head) :]
+                tail = tails.get(key) or self._cache_tail(key, parts[1:])
+            elif parts[2][:1].isalpha():
+                head, *rest = text.rsplit(",", 4)
+                tail = self._tail([*rest, ""])
+            else:
+                break
+            day = dates.get(head[4:13]) or self._cache_date(head[4:13])
+            if tail is None or day is None:
+                break
+            # Taken. Close the day before, as _close_day would, if it is not in the run.
+            if self.day is not None:
+                self._close_day()
+                run = None
+            number += 1
+            row = len(texts)
+            fields = (number, day, tail, row)
+            texts.append(head[13:])
+            letter = tail[0]
+            letters.append(letter)
+            if letter == "V":  # its 400 records must follow
+                self.day, last_in_run = _PendingDay.taken(block, fields, group), False
+                continue
+            if run is None:
+                run = self._run_for(block, group, fields[-1]).days
+            run.append(fields)
+            last_in_run = True
+        if last_in_run:
+            assert run is not None
+            self.day = _PendingDay.taken(block, run.pop(), group)  # open to 400 and 500 records
+        if number > self.number:
+            at += number - self.number
+            self.number, self.skipping_day = number, False
+        return at
+
+    def _run_for(self, block: _Block, group: _Deferred, row: int) -> _Run:
+        """The run a fast-path day at ``row`` joins: the last thing found, if it is the run
+        just before it, else a new one."""
+        last = self.found[-1] if self.found else None
+        if type(last) is _Run and last.group is group and last.block is block and last.start + len(last.days) == row:
+            return last
+        run = _Run(block, group, row)
+        self.found.append(run)
+        return run
+
+    def _fast_quality(self, day: _PendingDay, text: str) -> bool:
+        """Apply a clean 400 to the open day; False (having changed nothing) for the careful way."""
+        quality_run = self.quality_runs.get(text) or self._cache_quality_run(text)
+        if quality_run is None:
+            return False
+        start, end, letter, detail = quality_run
+        if end > day.block.interval_count or (day.letter != "V" and letter != day.letter):
+            return False
+        if day.covered is not None and day.covered.find(1, start - 1, end) >= 0:
+            return False
+        _cover(day, start, end, letter, detail)
+        return True
+
+    def _cache_quality_run(self, text: str) -> tuple[int, int, str, IntervalQuality] | None:
+        fields = text.split(",")
+        if len(fields) != 6 or '"' in text:
+            return None
+        _, first, last, flag, code, description = fields
+        if not (first.isdecimal() and last.isdecimal() and 1 <= int(first) <= int(last)):
+            return None
+        quality = self.qualities_400.get(flag) or self._cache_quality(flag, in_400=True)
+        if quality is None:
+            return None
+        letter, method = quality
+        code, description = code.strip(), description.strip()
+        reason = None
+        if code or letter in "SF":
+            try:
+                reason = _reason(code, description, letter)
+            except _FieldError:
+                return None
+        start, end = int(first), int(last)
+        return _cached(
+            self.quality_runs, text, (start, end, letter, IntervalQuality(start, end, method, reason, description))
+        )
+
+    def _cache_tail(self, key: str, fields: list[str]) -> _Tail | None:
+        tail = self._tail(fields)
+        return None if tail is None else _cached(self.tails, key, tail)
+
+    def _tail(self, fields: list[str]) -> _Tail | None:
+        """A 300's QualityMethod, ReasonCode, ReasonDescription, UpdateDateTime and
+        MSATSLoadDateTime, read; None if any is not clean."""
+        flag, code, description, updated, loaded = fields
+        quality = self.qualities.get(flag) or self._cache_quality(flag)
+        update = self.stamps.get(updated) or self._cache_stamp(updated)
+        if quality is None or update is None:
+            return None
+        msats = None
+        if loaded:
+            load = self.stamps.get(loaded) or self._cache_stamp(loaded)
+            if load is None:
+                return None
+            msats = load[0]
+        letter, method = quality
+        code, description = code.strip(), description.strip()
+        reason = None
+        if code or letter in "SF":
+            try:
+                reason = _reason(code, description, letter)
+            except _FieldError:
+                return None
+        return letter, method, reason, description, update[0], update[1], msats
+
+    def _cache_date(self, text: str) -> tuple[date, int] | None:
+        # ``text`` is the date and the comma after it.
+        try:
+            if text[8:] != ",":
+                return None
+            day = _date(text[:8], "IntervalDate")
+        except _FieldError:
+            return None
+        return _cached(self.dates, text, (day, day.toordinal()))
+
+    def _cache_quality(self, text: str, *, in_400: bool = False) -> tuple[str, str] | None:
+        try:
+            letter, method = _quality(text.strip(), "QualityMethod", in_400=in_400)
+        except _FieldError:
+            return None
+        quality = (letter, letter + method)
+        return _cached(self.qualities_400 if in_400 else self.qualities, text, quality)
+
+    def _cache_stamp(self, text: str) -> tuple[datetime, int] | None:
+        try:
+            moment = _datetime(text.strip(), "UpdateDateTime", digits=(14, 12))
+        except _FieldError:
+            return None
+        return _cached(self.stamps, text, (moment, _stamp(moment)))
+
+    # -- one line, the careful way --------------------------------------------------------
 
     def _line(self, number: int, raw: str) -> None:
         text = raw.rstrip("\r\n")
@@ -321,9 +990,13 @@ class _Nem12Parser:
             self._error(number, "500", None, "a 500 record without a 300 before it")
             return
         try:
-            self.day.b2b.append(_parse_b2b(fields))
+            detail = _parse_b2b(fields)
         except _FieldError as problem:
             self._reject_day(number, "500", problem)
+            return
+        if self.day.b2b is None:
+            self.day.b2b = []
+        self.day.b2b.append(detail)
 
     # -- days -----------------------------------------------------------------------------
 
@@ -342,8 +1015,9 @@ class _Nem12Parser:
         pending, self.day = self.day, None
         if pending is None:
             return
-        if pending.is_variable and not pending.covered.all():
-            missing = _ranges(np.flatnonzero(~pending.covered) + 1)
+        if pending.is_variable and (pending.covered is None or pending.covered.find(0) >= 0):
+            covered = np.frombuffer(pending.covered or bytes(pending.block.interval_count), dtype=np.uint8)
+            missing = _ranges(np.flatnonzero(covered == 0) + 1)
             self._error(
                 pending.line,
                 "300",
@@ -351,9 +1025,64 @@ class _Nem12Parser:
                 f"quality V needs a 400 record for every interval; none for intervals {missing} ({_DAY_REJECTED})",
             )
             return
-        block = pending.block
-        self._keep(
-            IntervalDay(
+        if pending.group is not None:  # a fast-path day joins its run, 400s and 500s and all
+            run = self._run_for(pending.block, pending.group, pending.index)
+            if pending.quality is not None or pending.b2b is not None:
+                run.extras[len(run.days)] = (
+                    None if pending.quality is None else bytes(pending.quality),
+                    tuple(pending.details or ()),
+                    tuple(pending.b2b or ()),
+                )
+            run.days.append(pending.fields())
+            return
+        self.found.append(pending)
+
+    # -- handing over what a chunk found --------------------------------------------------
+
+    def _hand_over(self) -> Iterator[Nem12Event]:
+        """The chunk's days (in batches), errors and version decisions, in file order."""
+        found, self.found = self.found, []
+        rows = _Rows([item for item in found if type(item) is _PendingDay])
+        batch: list[_PendingDay] = []
+        for item in found:
+            if type(item) is _PendingDay:
+                kept, notes = self._keep(item)
+                if notes or (batch and batch[-1].block is not item.block):
+                    yield from self._batch(batch, *rows.slices(batch))
+                yield from self._notes(notes)
+                if kept:
+                    batch.append(item)
+                continue
+            yield from self._batch(batch, *rows.slices(batch))
+            if type(item) is _Run:
+                yield from self._hand_over_run(item)
+            else:
+                yield from self._list("error", item)  # type: ignore[arg-type]
+        yield from self._batch(batch, *rows.slices(batch))
+
+    def _hand_over_run(self, run: _Run) -> Iterator[Nem12Event]:
+        if not run.days:  # its only day turned out to have 400 or 500 records
+            return
+        block, group, start = run.block, run.group, run.start
+        lines, days, tails, _ = zip(*run.days, strict=True)
+        dates, ordinals = zip(*days, strict=True)
+        _, methods, reasons, descriptions, updates, stamps, loads = zip(*tails, strict=True)
+        count = len(dates)
+        digests = group.digests[start : start + count]
+        details: Sequence[tuple[IntervalQuality, ...]] = ((),) * count
+        b2b: Sequence[tuple[B2BDetail, ...]] = ((),) * count
+        if run.extras:
+            digests, details, b2b = list(digests), list(details), list(b2b)
+            for i, (quality, day_details, day_b2b) in run.extras.items():
+                if quality is not None:
+                    digests[i] = group.value_digests[start + i] ^ _quality_digest(quality)
+                details[i], b2b[i] = day_details, day_b2b
+        if self.versions.add_run(block.nmi + block.suffix, ordinals, stamps, lines, digests):
+            # The usual case: dates this channel has not had yet, in order.
+            self.kept += count
+            values, quality = run.arrays(0, count)
+            yield ChannelDays(
+                source=self.source,
                 nmi=block.nmi,
                 suffix=block.suffix,
                 register_id=block.register_id,
@@ -362,69 +1091,380 @@ class _Nem12Parser:
                 value_unit=block.unit.stored_as,
                 is_energy=block.unit.is_energy,
                 interval_minutes=block.interval_minutes,
-                day=pending.day,
-                values_wh=pending.values,
-                quality=pending.quality,
-                quality_method=pending.quality_method,
-                reason_code=pending.reason_code,
-                reason_description=pending.reason_description,
-                update_datetime=pending.update_datetime,
-                source_line=pending.line,
-                source=self.source,
-                msats_load_datetime=pending.msats_load_datetime,
-                quality_details=tuple(pending.details),
-                b2b_details=tuple(pending.b2b),
+                values=values,
+                quality=quality,
+                days=dates,
+                quality_methods=methods,
+                reason_codes=reasons,
+                reason_descriptions=descriptions,
+                update_datetimes=updates,
+                msats_load_datetimes=loads,
+                source_lines=lines,
+                quality_details=tuple(details),
+                b2b_details=tuple(b2b),
             )
-        )
-
-    def _keep(self, day: IntervalDay) -> None:
-        """Keep the newest version of each channel-day."""
-        key = (day.nmi, day.suffix, day.day)
-        what = f"{day.nmi}/{day.suffix} {day.day.isoformat()}"
-        stamp = day.update_datetime
-        if key in self.conflicts and stamp <= self.conflicts[key]:
-            self._error(day.source_line, "300", "UpdateDateTime", f"{what}: not newer than its conflicting versions")
             return
-        earlier = self.accepted.get(key)
-        if earlier is None or stamp > earlier.update_datetime:
-            self.accepted[key] = day
-            self.conflicts.pop(key, None)
-            if earlier is not None:
-                self._warn(day.source_line, f"{what} replaces the older version at line {earlier.source_line}")
-        elif stamp < earlier.update_datetime:
-            self._warn(day.source_line, f"{what} ignored: the version at line {earlier.source_line} is newer")
-        elif _same_data(day, earlier):
-            self._warn(day.source_line, f"{what} repeats line {earlier.source_line}; ignored")
-        else:
-            del self.accepted[key]
-            self.conflicts[key] = stamp
-            self._error(
-                day.source_line,
-                "300",
-                "UpdateDateTime",
-                f"{what} differs from line {earlier.source_line} with the same UpdateDateTime; both rejected",
-            )
+        # Some of these dates were seen before: decide day by day.
+        batch: list[_PendingDay] = []
+        for position, fields in enumerate(run.days):
+            day = _PendingDay.taken(block, fields, group)
+            day.digest, day.details, day.b2b = digests[position], list(details[position]), list(b2b[position])
+            kept, notes = self._keep(day)
+            if notes and batch:
+                yield from self._batch(batch, *run.arrays(batch[0].index - start, batch[-1].index - start + 1))
+            yield from self._notes(notes)
+            if kept:
+                batch.append(day)
+        if batch:
+            yield from self._batch(batch, *run.arrays(batch[0].index - start, batch[-1].index - start + 1))
+
+    def _notes(self, notes: list[DayWithdrawn | tuple[str, ReadingError]]) -> Iterator[Nem12Event]:
+        for note in notes:
+            if isinstance(note, DayWithdrawn):
+                yield note
+            else:
+                yield from self._list(*note)
+
+    def _batch(self, days: list[_PendingDay], values: np.ndarray, quality: np.ndarray) -> Iterator[ChannelDays]:
+        if not days:
+            return
+        block = days[0].block
+        dates, methods, codes, descriptions, updates, loads, lines, details, b2b = zip(
+            *[
+                (
+                    d.day,
+                    d.quality_method,
+                    d.reason_code,
+                    d.reason_description,
+                    d.update_datetime,
+                    d.msats_load_datetime,
+                    d.line,
+                    () if d.details is None else tuple(d.details),
+                    () if d.b2b is None else tuple(d.b2b),
+                )
+                for d in days
+            ],
+            strict=True,
+        )
+        yield ChannelDays(
+            source=self.source,
+            nmi=block.nmi,
+            suffix=block.suffix,
+            register_id=block.register_id,
+            meter_serial=block.meter_serial,
+            uom=block.uom,
+            value_unit=block.unit.stored_as,
+            is_energy=block.unit.is_energy,
+            interval_minutes=block.interval_minutes,
+            values=values,
+            quality=quality,
+            days=dates,
+            quality_methods=methods,
+            reason_codes=codes,
+            reason_descriptions=descriptions,
+            update_datetimes=updates,
+            msats_load_datetimes=loads,
+            source_lines=lines,
+            quality_details=details,
+            b2b_details=b2b,
+        )
+        days.clear()
+
+    def _keep(self, day: _PendingDay) -> tuple[bool, list[DayWithdrawn | tuple[str, ReadingError]]]:
+        """Keep the newest version of each channel-day (NMI, suffix, date)."""
+        block = day.block
+        channel = block.nmi + block.suffix
+        versions = self.versions
+        conflicting = versions.conflicts.get((channel, day.ordinal))
+        if conflicting is not None and day.stamp <= conflicting:
+            return False, [self._note(day, "error", "not newer than its conflicting versions", sep=": ")]
+        slot = versions.find(channel, day.ordinal)
+        earlier, line, digest = (None, 0, 0) if slot is None else versions.records.get(slot)
+        if earlier is None or earlier == _WITHDRAWN or day.stamp > earlier:
+            notes: list[DayWithdrawn | tuple[str, ReadingError]] = []
+            if slot is None:
+                versions.add(channel, day.ordinal, day.stamp, day.line, day.digest)
+            else:
+                if earlier != _WITHDRAWN:
+                    notes.append(self._note(day, "warning", f"replaces the older version at line {line}"))
+                versions.records.put(slot, day.stamp, day.line, day.digest)
+            if conflicting is not None:
+                del versions.conflicts[(channel, day.ordinal)]
+            self.kept += earlier is None or earlier == _WITHDRAWN
+            return True, notes
+        assert slot is not None
+        if day.stamp < earlier:
+            return False, [self._note(day, "warning", f"ignored: the version at line {line} is newer")]
+        if day.digest == digest:
+            return False, [self._note(day, "warning", f"repeats line {line}; ignored")]
+        versions.records.put(slot, _WITHDRAWN, line, digest)
+        versions.conflicts[(channel, day.ordinal)] = day.stamp
+        self.kept -= 1
+        message = f"differs from line {line} with the same UpdateDateTime; both rejected"
+        return False, [DayWithdrawn(block.nmi, block.suffix, day.day, line), self._note(day, "error", message)]
+
+    def _note(self, day: _PendingDay, severity: str, message: str, *, sep: str = " ") -> tuple[str, ReadingError]:
+        what = f"{day.block.nmi}/{day.block.suffix} {day.day.isoformat()}"
+        field_name = "UpdateDateTime" if severity == "error" else None
+        return severity, ReadingError(self.source, day.line, "300", field_name, f"{what}{sep}{message}")
 
     # -- reporting ------------------------------------------------------------------------
 
     def _error(self, line: int | None, record: str | None, field_name: str | None, message: str) -> None:
-        self._list("errors", ReadingError(self.source, line, record, field_name, message))
+        self.found.append(ReadingError(self.source, line, record, field_name, message))
 
-    def _warn(self, line: int, message: str) -> None:
-        self._list("warnings", ReadingError(self.source, line, "300", None, message))
-
-    def _list(self, kind: str, entry: ReadingError) -> None:
+    def _list(self, severity: str, entry: ReadingError) -> Iterator[Nem12Notice]:
         # A garbage file can have a million bad lines: the report must not grow with it.
-        listed: list[ReadingError] = getattr(self.result, kind)
+        listed = self.result.errors if severity == "error" else self.result.warnings
         if len(listed) < MAX_LISTED:
             listed.append(entry)
+            yield Nem12Notice("error" if severity == "error" else "warning", entry)
         else:
-            self.unlisted[kind] += 1
+            self.unlisted[severity] += 1
 
     def _reject_file(
         self, line: int | None, record: str | None, message: str, field_name: str | None = None
     ) -> NoReturn:
         raise _FileRejected(ReadingError(self.source, line, record, field_name, f"{message} ({_FILE_REJECTED})"))
+
+
+def _cached(cache: dict[str, _Cached], key: str, value: _Cached) -> _Cached:
+    if len(cache) >= _CACHED:  # a file of ever-new stamps must not grow the cache without end
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+class _Rows:
+    """A chunk's closed days as (days x intervals) arrays, one pair per interval length,
+    with a digest per day to tell two versions with the same stamp apart."""
+
+    def __init__(self, days: list[_PendingDay]) -> None:
+        self.arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        by_count: dict[int, list[_PendingDay]] = {}
+        for day in days:
+            by_count.setdefault(day.block.interval_count, []).append(day)
+        for count, group in by_count.items():
+            values = _gather(group)
+            quality = np.empty((len(group), count), dtype="U1")
+            quality[:] = np.array([day.letter for day in group], dtype="U1")[:, np.newaxis]
+            for row, day in enumerate(group):
+                if day.quality is not None:  # per-interval quality from 400 records
+                    quality[row] = np.frombuffer(bytes(day.quality), dtype="S1").astype("U1")
+            values.setflags(write=False)
+            quality.setflags(write=False)
+            digests = (_value_digests(values) ^ _quality_digests(quality)).tolist()
+            for row, (day, digest) in enumerate(zip(group, digests, strict=True)):
+                day.row, day.digest = row, digest
+            self.arrays[count] = (values, quality)
+
+    def slices(self, days: list[_PendingDay]) -> tuple[np.ndarray, np.ndarray]:
+        # A batch is consecutive days of one block: consecutive rows, so views, not copies.
+        if not days:
+            return _NO_ROWS
+        values, quality = self.arrays[days[0].block.interval_count]
+        return values[days[0].row : days[-1].row + 1], quality[days[0].row : days[-1].row + 1]
+
+
+_NO_ROWS = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0), dtype="U1"))
+
+
+def _gather(days: list[_PendingDay]) -> np.ndarray:
+    """The days' values as one array: runs of consecutive rows of the same source are
+    sliced, not copied one by one."""
+    runs: list[list[object]] = []
+    for day in days:
+        matrix, row = day.value_row()
+        if runs and runs[-1][0] is matrix and runs[-1][2] == row:
+            runs[-1][2] = row + 1
+        else:
+            runs.append([matrix, row, row + 1])
+    parts = [matrix[start:stop] for matrix, start, stop in runs]  # type: ignore[index]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+# Fixed odd weights: a day's digest is the same in every run. Two different days collide
+# only if sum(difference x weight) is 0 modulo 2**64, about one chance in 2**60 for any
+# difference a meter can produce.
+_WEIGHTS = np.random.default_rng(12).integers(1, 2**63, size=(2, 288), dtype=np.uint64) | np.uint64(1)
+
+
+# A day's digest is (its values' digest) XOR (its quality's): weighted sums of each.
+def _value_digests(values: np.ndarray) -> np.ndarray:
+    return values.view(np.uint64) @ _WEIGHTS[0, : values.shape[1]]
+
+
+def _quality_digests(quality: np.ndarray) -> np.ndarray:
+    # A U1 letter is its code point: for these ASCII letters, the same as its byte.
+    return quality.view(np.uint32).astype(np.uint64) @ _WEIGHTS[1, : quality.shape[1]]
+
+
+def _letter_digests(letters: np.ndarray, count: int) -> np.ndarray:
+    """The quality digests of rows that have one letter throughout (the sum factors)."""
+    return letters.view(np.uint32).astype(np.uint64) * _WEIGHTS[1, :count].sum(dtype=np.uint64)
+
+
+def _quality_digest(letters: bytes) -> int:
+    return int(np.frombuffer(letters, dtype=np.uint8).astype(np.uint64) @ _WEIGHTS[1, : len(letters)])
+
+
+_WITHDRAWN = -(2**63)  # the stamp of a channel-day taken back
+
+
+class _VersionIndex:
+    """What is remembered of every channel-day kept so far, to place a later version of it:
+    its UpdateDateTime, line and data digest (``records``), never the values.
+
+    A channel's days normally come as runs of consecutive dates, so a channel costs a
+    dictionary entry and each run 40 bytes; a channel whose dates jump about gets a
+    dictionary of its days instead."""
+
+    _MAX_RUNS = 32
+
+    def __init__(self) -> None:
+        self.records = _DayRecords()
+        self.newest: dict[str, int] = {}  # NMI + suffix: its newest run
+        # Runs, side by side: first ordinal, days, first slot, the channel's run before it
+        # (-1 for none), and the end of the channel's latest date so far.
+        self.firsts, self.lengths, self.slots, self.previous, self.highs = (array("q") for _ in range(5))
+        self.scattered: dict[str, dict[int, int]] = {}
+        self.conflicts: dict[tuple[str, int], int] = {}  # stamps of channel-days both rejected
+
+    def close(self) -> None:
+        self.records.close()
+
+    def _runs(self, channel: str) -> Iterator[int]:
+        run = self.newest.get(channel, -1)
+        while run >= 0:
+            yield run
+            run = self.previous[run]
+
+    def find(self, channel: str, ordinal: int) -> int | None:
+        scattered = self.scattered.get(channel)
+        if scattered is not None:
+            return scattered.get(ordinal)
+        for run in self._runs(channel):
+            first = self.firsts[run]
+            if first <= ordinal < first + self.lengths[run]:
+                return self.slots[run] + ordinal - first
+        return None
+
+    def add_run(
+        self,
+        channel: str,
+        ordinals: Sequence[int],
+        stamps: Sequence[int],
+        lines: Sequence[int],
+        digests: Sequence[int],
+    ) -> bool:
+        """Add days whose dates follow one another and come after every date the channel
+        has had: certainly new. False (nothing done) when they need a look day by day."""
+        first, count = ordinals[0], len(ordinals)
+        if ordinals[-1] != first + count - 1 or channel in self.scattered:
+            return False
+        newest = self.newest.get(channel, -1)
+        if newest >= 0 and first < self.highs[newest]:
+            return False
+        if tuple(ordinals) != tuple(range(first, first + count)):
+            return False
+        self._place(channel, newest, first, count)
+        self.records.extend(stamps, lines, digests)
+        return True
+
+    def add(self, channel: str, ordinal: int, stamp: int, line: int, digest: int) -> None:
+        scattered = self.scattered.get(channel)
+        if scattered is not None:
+            scattered[ordinal] = len(self.records)
+        else:
+            self._place(channel, self.newest.get(channel, -1), ordinal, 1)
+        self.records.extend((stamp,), (line,), (digest,))
+
+    def _place(self, channel: str, newest: int, first: int, count: int) -> None:
+        """Give days first.. (about to be recorded) their runs."""
+        slot = len(self.records)
+        if (
+            newest >= 0
+            and self.firsts[newest] + self.lengths[newest] == first
+            and (self.slots[newest] + self.lengths[newest] == slot)
+        ):
+            self.lengths[newest] += count
+            self.highs[newest] = max(self.highs[newest], first + count)
+            return
+        runs = list(self._runs(channel))
+        if len(runs) >= self._MAX_RUNS:
+            table = {}
+            for run in runs:
+                start, length = self.firsts[run], self.lengths[run]
+                table.update(
+                    zip(range(start, start + length), range(self.slots[run], self.slots[run] + length), strict=True)
+                )
+            table.update(zip(range(first, first + count), range(slot, slot + count), strict=True))
+            self.scattered[channel] = table
+            del self.newest[channel]
+            return
+        self.newest[channel] = len(self.firsts)
+        self.firsts.append(first)
+        self.lengths.append(count)
+        self.slots.append(slot)
+        self.previous.append(newest)
+        self.highs.append(max(self.highs[newest] if newest >= 0 else first + count, first + count))
+
+
+class _DayRecords:
+    """Per channel-day: UpdateDateTime stamp, line and digest, 24 bytes, by slot. Every
+    ``IN_MEMORY`` (6 MB) they move to a temporary file, read back only when a day comes
+    again, so a file of any size is indexed in bounded memory."""
+
+    IN_MEMORY = 1 << 18
+    _RECORD = np.dtype([("stamp", "<i8"), ("line", "<i8"), ("digest", "<u8")])
+
+    def __init__(self) -> None:
+        self.stamps, self.lines, self.digests = array("q"), array("q"), array("Q")
+        self.on_disk = 0  # slots below this are in the file
+        self.file: IO[bytes] | None = None
+
+    def __len__(self) -> int:
+        return self.on_disk + len(self.stamps)
+
+    def extend(self, stamps: Iterable[int], lines: Iterable[int], digests: Iterable[int]) -> None:
+        self.stamps.extend(stamps)
+        self.lines.extend(lines)
+        self.digests.extend(digests)
+        if len(self.stamps) >= self.IN_MEMORY:
+            self._spill()
+
+    def get(self, slot: int) -> tuple[int, int, int]:
+        if slot >= self.on_disk:
+            at = slot - self.on_disk
+            return self.stamps[at], self.lines[at], self.digests[at]
+        assert self.file is not None
+        self.file.seek(slot * self._RECORD.itemsize)
+        record = np.frombuffer(self.file.read(self._RECORD.itemsize), dtype=self._RECORD)[0]
+        return int(record["stamp"]), int(record["line"]), int(record["digest"])
+
+    def put(self, slot: int, stamp: int, line: int, digest: int) -> None:
+        if slot >= self.on_disk:
+            at = slot - self.on_disk
+            self.stamps[at], self.lines[at], self.digests[at] = stamp, line, digest
+            return
+        assert self.file is not None
+        self.file.seek(slot * self._RECORD.itemsize)
+        self.file.write(np.array([(stamp, line, digest)], dtype=self._RECORD).tobytes())
+
+    def _spill(self) -> None:
+        records = np.empty(len(self.stamps), dtype=self._RECORD)
+        records["stamp"], records["line"], records["digest"] = self.stamps, self.lines, self.digests
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the index)
+        self.file.seek(self.on_disk * self._RECORD.itemsize)
+        self.file.write(records.tobytes())
+        self.on_disk += len(records)
+        self.stamps, self.lines, self.digests = array("q"), array("q"), array("Q")
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 # -- record parsers: plain functions raising _FieldError ------------------------------------
@@ -447,7 +1487,7 @@ def _parse_block(number: int, fields: list[str]) -> _Block:
         unit = parse_unit(uom)
     except UnknownUnit as exc:
         raise _FieldError("UOM", str(exc)) from None
-    if length not in {str(n) for n in INTERVAL_LENGTHS}:
+    if length not in _LENGTHS:
         raise _FieldError("IntervalLength", f"interval length {length!r} is not 5, 15 or 30 minutes")
     if rest and rest[0]:
         _date(rest[0], "NextScheduledReadDate")
@@ -471,22 +1511,24 @@ def _parse_day(number: int, fields: list[str], block: _Block) -> _PendingDay:
     update = _datetime(fields[tail + 3], "UpdateDateTime", digits=(14, 12))
     msats = _datetime(fields[tail + 4], "MSATSLoadDateTime", digits=(14, 12)) if fields[tail + 4] else None
     return _PendingDay(
-        block=block,
-        line=number,
-        day=day,
+        block,
+        number,
+        day,
+        day.toordinal(),
+        letter,
+        letter + method,
+        reason,
+        fields[tail + 2],
+        update,
+        _stamp(update),
+        msats,
         values=values,
-        quality=np.full(count, "" if letter == "V" else letter, dtype="U1"),
-        quality_method=letter + method,
-        reason_code=reason,
-        reason_description=fields[tail + 2],
-        update_datetime=update,
-        msats_load_datetime=msats,
-        covered=np.zeros(count, dtype=bool),
     )
 
 
 def _interval_values(texts: list[str], unit: Unit) -> np.ndarray:
-    # The hot loop of a big file: one regex over the row, then an exact conversion per value.
+    # One regex over the row, then an exact conversion per value; the fast path converts
+    # whole chunks at once and comes here only for rows it could not take.
     if _VALUES_ROW.match(",".join(texts)):
         stored = texts_to_stored_integers(texts, unit)
         if max(stored) < _MAX_STORED:
@@ -515,23 +1557,31 @@ def _why_not_a_value(text: str) -> str:
 
 def _apply_quality(day: _PendingDay, fields: list[str]) -> None:
     fields = _fit(fields, minimum=4, maximum=6)
-    count = len(day.values)
+    count = day.block.interval_count
     start = _interval_number(fields[1], "StartInterval", count)
     end = _interval_number(fields[2], "EndInterval", count)
     if start > end:
         raise _FieldError("EndInterval", f"end interval {end} is before start interval {start}")
     letter, method = _quality(fields[3], "QualityMethod", in_400=True)
     reason = _reason(fields[4], fields[5], letter)
-    if not day.is_variable and letter != day.quality_method[0]:
+    if not day.is_variable and letter != day.letter:
         raise _FieldError(
             "QualityMethod",
             f"quality {letter} contradicts the 300's {day.quality_method}: only a V day has per-interval quality",
         )
-    if day.covered[start - 1 : end].any():
+    if day.covered is not None and day.covered.find(1, start - 1, end) >= 0:
         raise _FieldError("StartInterval", f"intervals {start}-{end} overlap an earlier 400 record")
-    day.covered[start - 1 : end] = True
-    day.quality[start - 1 : end] = letter
-    day.details.append(IntervalQuality(start, end, letter + method, reason, fields[5]))
+    _cover(day, start, end, letter, IntervalQuality(start, end, letter + method, reason, fields[5]))
+
+
+def _cover(day: _PendingDay, start: int, end: int, letter: str, detail: IntervalQuality) -> None:
+    """Give intervals start..end (1-based, inclusive, not yet covered) the 400's quality."""
+    if day.covered is None or day.quality is None or day.details is None:
+        count = day.block.interval_count
+        day.covered, day.quality, day.details = bytearray(count), bytearray(day.letter.encode() * count), []
+    day.covered[start - 1 : end] = b"\x01" * (end - start + 1)
+    day.quality[start - 1 : end] = letter.encode() * (end - start + 1)
+    day.details.append(detail)
 
 
 def _parse_b2b(fields: list[str]) -> B2BDetail:
@@ -582,7 +1632,7 @@ def _reason(code_text: str, description: str, letter: str) -> int | None:
         return None
     if letter == "V":
         raise _FieldError("ReasonCode", "a V day carries its reasons in 400 records, not in the 300")
-    if not code_text.isdigit() or not 0 <= int(code_text) <= 109:
+    if not code_text.isdecimal() or not 0 <= int(code_text) <= 109:
         raise _FieldError("ReasonCode", f"reason code {code_text!r} is not 0-109")
     if int(code_text) == 0 and not description:
         raise _FieldError("ReasonDescription", "reason code 0 needs a description")
@@ -590,7 +1640,7 @@ def _reason(code_text: str, description: str, letter: str) -> int | None:
 
 
 def _interval_number(text: str, name: str, count: int) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= count:
+    if not text.isdecimal() or not 1 <= int(text) <= count:
         raise _FieldError(name, f"{text!r} is not an interval number from 1 to {count}")
     return int(text)
 
@@ -617,8 +1667,11 @@ def _datetime(text: str, name: str, *, digits: tuple[int, ...]) -> datetime:
     raise _FieldError(name, f"{text!r} is not a date and time ({shape})")
 
 
-def _same_data(a: IntervalDay, b: IntervalDay) -> bool:
-    return np.array_equal(a.values_wh, b.values_wh) and np.array_equal(a.quality, b.quality)
+def _stamp(moment: datetime) -> int:
+    """A NEM-time date and time as one comparable integer, CCYYMMDDhhmmss."""
+    return (
+        (((moment.year * 100 + moment.month) * 100 + moment.day) * 100 + moment.hour) * 100 + moment.minute
+    ) * 100 + (moment.second)
 
 
 def _ranges(numbers: np.ndarray) -> str:

@@ -1,31 +1,43 @@
-"""The payment webhook, called the way a gateway calls it."""
+"""The generic gateway's webhook (POST /v1/webhooks/payments), called the way a gateway calls
+it; its payments go through the same ledger as Stripe's.
+
+Account ACC-1 (payment reference 71000019) owes one issued invoice of 142.86.
+"""
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 
 from shared.api.payment_routes import SIGNATURE_HEADER
-from shared.demo.billing_month import run_billing_month
 from shared.invoicing.invoice import Invoice
+from shared.payments.ledger_command import check_ledger
 from shared.payments.signature import sign
-from shared.resources import INVOICES, PAYMENTS, WEBHOOK_EVENTS
+from shared.resources import WEBHOOK_EVENTS
+from tests.payments.support import event_doc, invoice_now, issue_invoice, posting_docs, seed_account
+
+REF = "71000019"
 
 
 @pytest.fixture
-def billed(platform, api):
-    run_billing_month(platform)  # five issued invoices, the first one already paid
-    unpaid = [
-        Invoice.from_json(d)
-        for d in platform.documents.container(INVOICES.name).query(order_by="number")
-        if d["status"] != "paid"
-    ]
-    return unpaid[0]
+def billed(platform, api) -> Invoice:
+    seed_account(platform.documents, "ACC-1", REF)
+    return issue_invoice(
+        platform.documents,
+        account_id="ACC-1",
+        number="INV-2026-000001",
+        total_cents=14286,
+        issue_date=date(2026, 11, 2),
+        reference=REF,
+    )
 
 
-def event(invoice: Invoice, *, event_id: str, payment_id: str, amount: int | None = None) -> bytes:
+def event(
+    invoice: Invoice, *, event_id: str, payment_id: str, amount: int | None = None, currency: str = "AUD"
+) -> bytes:
     return json.dumps(
         {
             "id": event_id,
@@ -34,7 +46,7 @@ def event(invoice: Invoice, *, event_id: str, payment_id: str, amount: int | Non
             "data": {
                 "paymentId": payment_id,
                 "amount": invoice.total.minor if amount is None else amount,
-                "currency": "AUD",
+                "currency": currency,
                 "reference": invoice.payment_reference,
                 "paidAt": "2026-11-02T08:59:00+00:00",
             },
@@ -48,10 +60,6 @@ def post(api, platform, raw: bytes, *, secret: str | None = None, timestamp: int
     return api.post("/v1/webhooks/payments", content=raw, headers={SIGNATURE_HEADER: header})
 
 
-def reload(platform, invoice: Invoice) -> Invoice:
-    return Invoice.from_json(platform.documents.container(INVOICES.name).get(invoice.invoice_id, invoice.account_id))
-
-
 def test_the_same_webhook_many_times_at_once_pays_once(api, platform, billed):
     raw = event(billed, event_id="evt_dup", payment_id="pay_dup")
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -59,18 +67,28 @@ def test_the_same_webhook_many_times_at_once_pays_once(api, platform, billed):
     assert {a.status_code for a in answers} == {200}
     assert sum(not a.json()["duplicate"] for a in answers) == 1
     platform.bus.drain()
-    paid = reload(platform, billed)
+    paid = invoice_now(platform.documents, billed)
     assert paid.status.value == "paid" and paid.amount_paid == billed.total
     assert paid.applied_payments == ("pay_dup",)
-    assert len(platform.documents.container(PAYMENTS.name).query({"id": "pay_dup"})) == 1
+    assert [d["id"] for d in posting_docs(platform.documents)] == ["payment:gateway:pay_dup"]
+    assert check_ledger(platform.documents).balanced
 
 
 def test_a_part_payment_leaves_the_rest_due(api, platform, billed):
     post(api, platform, event(billed, event_id="evt_part", payment_id="pay_part", amount=1000))
     platform.bus.drain()
-    part = reload(platform, billed)
+    part = invoice_now(platform.documents, billed)
     assert part.status.value == "partly_paid"
     assert part.amount_due.minor == billed.total.minor - 1000
+
+
+def test_two_payments_that_overpay_leave_the_invoice_paid_and_the_rest_as_credit(api, platform, billed):
+    post(api, platform, event(billed, event_id="evt_a", payment_id="pay_a", amount=10000))
+    post(api, platform, event(billed, event_id="evt_b", payment_id="pay_b", amount=10000))
+    platform.bus.drain()
+    paid = invoice_now(platform.documents, billed)
+    assert (paid.status.value, paid.applied_payments) == ("paid", ("pay_a", "pay_b"))
+    assert len(posting_docs(platform.documents, type="payment")) == 2
 
 
 @pytest.mark.parametrize(
@@ -95,7 +113,8 @@ def test_a_forged_altered_or_stale_webhook_is_refused_kept_and_not_applied(api, 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_signature"
     platform.bus.drain()
-    assert reload(platform, billed).amount_paid is None
+    assert invoice_now(platform.documents, billed).amount_paid is None
+    assert posting_docs(platform.documents) == []
     kept = platform.documents.container(WEBHOOK_EVENTS.name).query({"status": "refused"})
     assert len(kept) == 1 and kept[0]["payload"]
 
@@ -108,10 +127,22 @@ def test_a_signed_but_malformed_event_is_a_422_naming_the_field(api, platform, b
     assert response.json()["errors"][0]["field"] == "data.amount"
 
 
-def test_a_payment_with_an_unknown_reference_is_kept_unallocated(api, platform, billed):
+def test_a_payment_in_a_currency_the_account_is_not_billed_in_is_refused(api, platform, billed):
+    response = post(api, platform, event(billed, event_id="evt_nzd", payment_id="pay_nzd", currency="NZD"))
+    assert response.status_code == 422
+    assert (response.json()["error"], response.json()["errors"][0]["field"]) == ("currency_mismatch", "data.currency")
+    platform.bus.drain()
+    assert posting_docs(platform.documents) == []
+    [kept] = platform.documents.container(WEBHOOK_EVENTS.name).query({"status": "refused"})
+    assert kept["code"] == "currency_mismatch"
+
+
+def test_a_payment_with_an_unknown_reference_waits_in_suspense(api, platform, billed):
     raw = json.loads(event(billed, event_id="evt_unk", payment_id="pay_unk"))
     raw["data"]["reference"] = "999999"
     post(api, platform, json.dumps(raw).encode())
     platform.bus.drain()
-    [payment] = platform.documents.container(PAYMENTS.name).query({"id": "pay_unk"})
-    assert payment["status"] == "unallocated"
+    [payment] = posting_docs(platform.documents)
+    assert (payment["id"], payment["accountId"]) == ("payment:gateway:pay_unk", "unallocated")
+    assert "suspense" in event_doc(platform.documents, "evt_unk", provider="gateway")["outcomes"][0]
+    assert invoice_now(platform.documents, billed).amount_paid is None

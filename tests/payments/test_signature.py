@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,3 +49,23 @@ def test_during_rotation_either_secret_and_either_v1_value_is_accepted():
     assert check(BODY, old, secrets=("whsec_new", "whsec_old")) == T
     with pytest.raises(InvalidSignature):
         check(BODY, old, secrets=("whsec_new",))
+
+
+def test_the_signature_is_stripes_scheme_worked_out_with_hmac():
+    # v1 = hex(HMAC-SHA256(secret, "<t>.<raw body>")), the header "t=<t>,v1=<mac>".
+    body, secret, t = b'{"id":"evt_1","object":"event"}', "whsec_vector", 1_793_610_000
+    mac = hmac.new(b"whsec_vector", b'1793610000.{"id":"evt_1","object":"event"}', hashlib.sha256).hexdigest()
+    assert sign(body, secret=secret, timestamp=t) == f"t=1793610000,v1={mac}"
+    at = datetime.fromtimestamp(t, UTC)
+    assert verify(body, f"t={t},v1={mac}", secrets=[secret], now=at, tolerance_seconds=300) == t
+    assert verify(body, f"t={t},v1={'0' * 64},v1={mac}", secrets=["whsec_other", secret], now=at, tolerance_seconds=300)
+
+
+def test_the_tolerance_holds_to_the_second_both_ways():
+    header = sign(BODY, secret="whsec_a", timestamp=T)
+    for seconds in (-300, 300):
+        later = NOW + timedelta(seconds=seconds)
+        assert verify(BODY, header, secrets=["whsec_a"], now=later, tolerance_seconds=300) == T
+    for seconds in (-301, 301):  # the timestamp 5 min 1 s in the future, then 5 min 1 s stale
+        with pytest.raises(InvalidSignature, match="tolerance"):
+            verify(BODY, header, secrets=["whsec_a"], now=NOW + timedelta(seconds=seconds), tolerance_seconds=300)

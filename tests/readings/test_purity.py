@@ -9,7 +9,18 @@ import pytest
 
 import shared.readings
 
-CORE = ["__init__.py", "model.py", "units.py", "nem12.py", "nem13.py", "spreadsheet.py", "importers.py", "mobile.py"]
+CORE = [
+    "__init__.py",
+    "model.py",
+    "units.py",
+    "nem12.py",
+    "nem13.py",
+    "spreadsheet.py",
+    "importers.py",
+    "mobile.py",
+    "validation.py",
+    "estimation.py",
+]
 FORBIDDEN = ("azure", "fastapi", "jinja2", "weasyprint", "shared.platform", "shared.readings.history")
 
 

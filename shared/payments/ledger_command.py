@@ -1,0 +1,146 @@
+"""``python -m shared.cli ledger check [--json]``: are the books sound?
+
+Prints ``{"balanced": bool, "postings": n, "payments": n, "accounts": n, "problems": [...]}``
+and exits 0 when balanced, 1 otherwise. ``balanced`` means no problem was found:
+- every posting set balances (debits = credits), in one currency, with positive amounts
+  in whole minor units on known ledger accounts;
+- nothing was posted twice (a payment, refund or dispute id in two accounts);
+- every refund or chargeback sits with its payment, and no payment is reversed beyond
+  what it brought in;
+- every account's balance (the sum of its postings) equals what its invoices still have
+  open, less its credit, plus any unmatched reversal, and no open amount is negative.
+
+Counts: ``postings`` is posting sets (journal entries: one per issued invoice and one per
+payment, refund, chargeback or won dispute); ``payments`` is payment posting sets, one per
+real payment however many events announced it; ``accounts`` is customer accounts with any
+posting (the suspense pseudo-account for unmatched money is not one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from shared.invoicing.invoice import Invoice
+from shared.payments.allocation import account_position
+from shared.payments.ledger import (
+    REVERSAL_TYPES,
+    UNALLOCATED,
+    PostingSet,
+    PostingType,
+    invoice_postings,
+    still_reversible,
+)
+from shared.payments.ledger_store import LedgerStore
+from shared.payments.projection import in_ledger
+from shared.platform.documents import DocumentStore
+from shared.resources import INVOICES
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    postings: int
+    payments: int
+    accounts: int
+    problems: tuple[str, ...]
+
+    @property
+    def balanced(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "balanced": self.balanced,
+            "postings": self.postings,
+            "payments": self.payments,
+            "accounts": self.accounts,
+            "problems": list(self.problems),
+        }
+
+
+def _read(documents: DocumentStore, problems: list[str]) -> list[PostingSet]:
+    sets: list[PostingSet] = []
+    for doc in documents.container(INVOICES.name).query():
+        if not in_ledger(doc):
+            continue
+        try:
+            sets.append(invoice_postings(Invoice.from_json(doc)))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            problems.append(f"invoice {doc.get('number') or doc.get('id')} (account {doc.get('accountId')}): {exc}")
+    for doc in LedgerStore(documents).all_documents():
+        try:
+            sets.append(PostingSet.from_json(doc))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            problems.append(f"posting set {doc.get('id')} (account {doc.get('accountId')}) is unreadable: {exc}")
+    return sets
+
+
+def _account_problems(account_id: str, sets: list[PostingSet]) -> list[str]:
+    problems = []
+    payments = {s.payment_key: s for s in sets if s.type is PostingType.PAYMENT}
+    for reversal in (s for s in sets if s.type in REVERSAL_TYPES or s.type is PostingType.CHARGEBACK_REVERSED):
+        if reversal.payment_key not in payments:
+            problems.append(f"account {account_id}: {reversal.posting_id} reverses {reversal.payment_key}, not here")
+    for payment in payments.values():
+        left = still_reversible(payment, sets)
+        if left.amount < 0:
+            problems.append(f"account {account_id}: {payment.posting_id} is reversed {-left} more than it paid")
+    try:
+        position = account_position(account_id, sets, currency=sets[0].currency)
+    except ValueError as exc:
+        return [*problems, str(exc)]
+    for invoice in position.invoices:
+        if invoice.open.amount < 0:
+            problems.append(f"account {account_id}: invoice {invoice.number} has a negative open amount {invoice.open}")
+    derived = position.open_total - position.credit + position.unmatched
+    if derived != position.balance:
+        problems.append(
+            f"account {account_id}: balance {position.balance} is the sum of its postings, but open invoices less "
+            f"credit come to {derived}"
+        )
+    if not position.unmatched.is_zero():
+        problems.append(f"account {account_id}: {position.unmatched} of reversals exceed what their payments covered")
+    return problems
+
+
+def check_ledger(documents: DocumentStore) -> LedgerReport:
+    problems: list[str] = []
+    sets = _read(documents, problems)
+    sound = []
+    for posting_set in sets:
+        found = posting_set.problems()
+        problems += [f"account {posting_set.account_id}: {problem}" for problem in found]
+        if not found:
+            sound.append(posting_set)
+    for posting_id, count in Counter(s.posting_id for s in sets).items():
+        if count > 1:
+            accounts = sorted({s.account_id for s in sets if s.posting_id == posting_id})
+            problems.append(f"{posting_id} is posted {count} times (accounts {', '.join(accounts)})")
+    by_account: dict[str, list[PostingSet]] = defaultdict(list)
+    for posting_set in sound:
+        by_account[posting_set.account_id].append(posting_set)
+    for account_id, account_sets in sorted(by_account.items()):
+        problems += _account_problems(account_id, account_sets)
+    return LedgerReport(
+        postings=len(sets),
+        payments=sum(s.type is PostingType.PAYMENT for s in sets),
+        accounts=len({s.account_id for s in sets} - {UNALLOCATED}),
+        problems=tuple(problems),
+    )
+
+
+def run_ledger_check_command(platform: Any, *, as_json: bool) -> int:
+    """The CLI command's body: print the report, exit 0 when balanced."""
+    report = check_ledger(platform.documents)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        verdict = "balanced" if report.balanced else f"NOT balanced: {len(report.problems)} problem(s)"
+        print(
+            f"ledger {verdict}: {report.postings} posting sets, {report.payments} payments, {report.accounts} accounts"
+        )
+        for problem in report.problems:
+            print(f"  - {problem}")
+    return 0 if report.balanced else 1

@@ -1,0 +1,243 @@
+"""Posting gateway facts to the ledger: each once, in the right account, after what it modifies.
+
+A payment:
+1. its payer is the account its payment reference names (and perhaps one invoice); money
+   naming no single known account goes to suspense (``UNALLOCATED``), never lost;
+2. a currency the account is not billed in is refused;
+3. the first event of the payment claims its partition, and its posting set is created
+   there under the payment's id.
+
+A refund, chargeback or won dispute:
+1. needs the payment it reverses (a won dispute: its chargeback) posted first; until then
+   it is held, and the predecessor's posting releases it;
+2. a currency or amount that does not fit the payment is refused;
+3. its posting set is created in the payment's partition under the refund's or dispute's
+   own id.
+
+After either, events held for it are released and the account's invoices re-derived. Those
+steps run again on every redelivery (adding nothing), so a crash after posting is mended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from shared.observability import log_event
+from shared.payments.facts import (
+    ChargebackReversed,
+    EventRejected,
+    Fact,
+    NoLedgerEffect,
+    PaymentReceived,
+    Reversal,
+)
+from shared.payments.inbox import WebhookInbox
+from shared.payments.ledger import (
+    UNALLOCATED,
+    PostingSet,
+    Side,
+    chargeback_posting_id,
+    payment_amount,
+    payment_posting_id,
+    payment_postings,
+    reversal_posting_id,
+    reversal_postings,
+    still_reversible,
+)
+from shared.payments.ledger_store import LedgerStore
+from shared.payments.projection import InvoiceProjection, in_ledger
+from shared.platform.documents import DocumentStore
+from shared.platform.messaging import MessageSender
+from shared.resources import ACCOUNTS, INVOICES, QUEUE_PAYMENT_RECEIVED
+
+log = logging.getLogger(__name__)
+
+OutcomeStatus = Literal["posted", "already-posted", "held", "rejected", "no-effect"]
+
+
+@dataclass(frozen=True)
+class Payer:
+    account_id: str  # UNALLOCATED when the reference names no single known account
+    named_invoice_id: str | None
+    currencies: frozenset[str]  # what the account is billed in (empty: nothing billed yet)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: OutcomeStatus
+    detail: str
+    posting_id: str | None = None
+    account_id: str | None = None
+    waiting_for: str | None = None  # held: the posting set that releases it
+    waiting_for_charge: str | None = None  # held: or a payment of this charge
+
+    def describe(self) -> str:
+        return f"{self.status}: {self.detail}"
+
+
+class PaymentLedger:
+    def __init__(self, documents: DocumentStore, bus: MessageSender) -> None:
+        self._store = LedgerStore(documents)
+        self._inbox = WebhookInbox(documents)
+        self._projection = InvoiceProjection(documents, self._store)
+        self._accounts = documents.container(ACCOUNTS.name)
+        self._invoices = documents.container(INVOICES.name)
+        self._bus = bus
+
+    @property
+    def store(self) -> LedgerStore:
+        return self._store
+
+    @property
+    def projection(self) -> InvoiceProjection:
+        return self._projection
+
+    # -- who paid --------------------------------------------------------------------------
+
+    def payer(self, reference: str | None, invoice_number: str | None = None) -> Payer:
+        if not reference:
+            return Payer(UNALLOCATED, None, frozenset(), "the payment quotes no payment reference")
+        owners = self._accounts.query({"paymentReference": reference})
+        carrying = [d for d in self._invoices.query({"paymentReference": reference}) if in_ledger(d)]
+        accounts = {d["accountId"] for d in owners} | {d["accountId"] for d in carrying}
+        if len(accounts) != 1:
+            why = "no account" if not accounts else f"{len(accounts)} accounts"
+            return Payer(UNALLOCATED, None, frozenset(), f"payment reference {reference!r} names {why}")
+        account_id = accounts.pop()
+        invoices = [d for d in self._invoices.query(partition=account_id) if in_ledger(d)]
+        named = None
+        if invoice_number:
+            named = next((d["id"] for d in invoices if d.get("number") == invoice_number), None)
+        elif len(carrying) == 1 and not owners:
+            named = carrying[0]["id"]  # a reference printed on one invoice only names that invoice
+        return Payer(account_id, named, frozenset(d["currency"] for d in invoices))
+
+    # -- refusing early (the webhook endpoint answers 4xx) -------------------------------------
+
+    def check(self, fact: Fact) -> None:
+        """Raise EventRejected for a fact that cannot fit the ledger as it stands."""
+        if isinstance(fact, NoLedgerEffect):
+            return
+        if isinstance(fact, PaymentReceived):
+            self._check_currency(fact, self.payer(fact.reference, fact.invoice_number))
+            return
+        payment = self._payment_of(fact)
+        if payment is not None:
+            self._reversal_fits(fact, payment)
+
+    def _payment_of(self, fact: Reversal) -> PostingSet | None:
+        return self._store.find_payment(provider=fact.provider, payment_key=fact.payment_key, charge_id=fact.charge_id)
+
+    @staticmethod
+    def _check_currency(fact: PaymentReceived, payer: Payer) -> None:
+        if payer.currencies and fact.amount.currency not in payer.currencies:
+            raise EventRejected(
+                "currency_mismatch",
+                f"paid in {fact.amount.currency}, but account {payer.account_id} is billed in "
+                f"{', '.join(sorted(payer.currencies))}",
+                "currency",
+            )
+
+    def _reversal_fits(self, fact: Reversal, payment: PostingSet) -> None:
+        posting = reversal_postings(fact, payment=payment, event_id=None)  # refuses a foreign currency
+        sets = self._store.account_sets(payment.account_id)
+        if any(s.posting_id == posting.posting_id for s in sets):
+            return  # posted before: a repeat, nothing to judge
+        if isinstance(fact, ChargebackReversed):
+            chargeback_id = chargeback_posting_id(fact.provider, fact.reversal_id)
+            chargeback = next((s for s in sets if s.posting_id == chargeback_id), None)
+            limit = chargeback.total(Side.DEBIT) if chargeback else payment_amount(payment)
+            what = "its chargeback" if chargeback else "the payment"
+        else:
+            limit, what = still_reversible(payment, sets), "what is left of the payment"
+        if limit < fact.amount:
+            raise EventRejected(
+                "amount_does_not_fit",
+                f"{type(fact).__name__} {fact.reversal_id} of {fact.amount} is more than {what} "
+                f"{payment.payment_id} ({limit})",
+                "amount",
+            )
+
+    # -- posting --------------------------------------------------------------------------
+
+    def record(self, fact: Fact, *, event_id: str | None, now: datetime) -> Outcome:
+        if isinstance(fact, NoLedgerEffect):
+            return Outcome("no-effect", fact.reason)
+        try:
+            if isinstance(fact, PaymentReceived):
+                return self._record_payment(fact, event_id, now)
+            return self._record_reversal(fact, event_id, now)
+        except EventRejected as rejected:
+            log_event(log, "ledger refused a fact", logging.WARNING, eventId=event_id, code=rejected.code)
+            return Outcome("rejected", f"{rejected.code}: {rejected.message}")
+
+    def _record_payment(self, fact: PaymentReceived, event_id: str | None, now: datetime) -> Outcome:
+        payer = self.payer(fact.reference, fact.invoice_number)
+        account_id = self._store.claim(
+            provider=fact.provider, payment_key=fact.key, account_id=payer.account_id, now=now
+        )
+        if account_id == payer.account_id:
+            self._check_currency(fact, payer)
+        else:
+            # An earlier event of this payment named its payer differently (e.g. without the
+            # reference): the payment stays where it was posted; an operator can move it.
+            log_event(
+                log,
+                "payment already claimed by another account",
+                logging.WARNING,
+                payment=fact.key,
+                claimedBy=account_id,
+                thisEventNames=payer.account_id,
+            )
+        named = payer.named_invoice_id if account_id == payer.account_id else None
+        posting = payment_postings(fact, account_id=account_id, named_invoice_id=named, event_id=event_id)
+        added = self._store.add(posting, posted_at=now)
+        detail = f"{fact.amount} from {fact.key} to account {account_id}"
+        if account_id == UNALLOCATED:
+            detail += f" (suspense: {payer.note})"
+        if not added:
+            stored = self._store.find(posting.posting_id, account_id)
+            if stored is not None and payment_amount(stored) != fact.amount:
+                detail += f"; this event says {fact.amount}, the payment was posted as {payment_amount(stored)}"
+                log_event(log, "payment events disagree on the amount", logging.WARNING, payment=fact.key)
+        self._after(posting, provider=fact.provider, charge_id=fact.charge_id)
+        return Outcome("posted" if added else "already-posted", detail, posting.posting_id, account_id)
+
+    def _record_reversal(self, fact: Reversal, event_id: str | None, now: datetime) -> Outcome:
+        payment = self._payment_of(fact)
+        if isinstance(fact, ChargebackReversed):
+            chargeback_id = chargeback_posting_id(fact.provider, fact.reversal_id)
+            if payment is None or self._store.find(chargeback_id, payment.account_id) is None:
+                why = f"dispute {fact.reversal_id} won before its chargeback was posted"
+                return Outcome("held", why, waiting_for=chargeback_id)
+        elif payment is None:
+            return Outcome(
+                "held",
+                f"{type(fact).__name__} {fact.reversal_id} before payment {fact.payment_id}",
+                waiting_for=payment_posting_id(fact.payment_key),
+                waiting_for_charge=fact.charge_id,
+            )
+        self._reversal_fits(fact, payment)
+        posting = reversal_postings(fact, payment=payment, event_id=event_id)
+        added = self._store.add(posting, posted_at=now)
+        self._after(posting, provider=fact.provider, charge_id=None)
+        detail = f"{fact.amount} {posting.type.value} {reversal_posting_id(fact)} of {payment.payment_key}"
+        return Outcome("posted" if added else "already-posted", detail, posting.posting_id, payment.account_id)
+
+    def _after(self, posting: PostingSet, *, provider: str, charge_id: str | None) -> None:
+        """Release what waited for this posting, then re-derive the account's invoices."""
+        for held in self._inbox.held_for(provider, posting_id=posting.posting_id, charge_id=charge_id):
+            digest = hashlib.sha256(posting.posting_id.encode()).hexdigest()[:16]
+            self._bus.send(
+                QUEUE_PAYMENT_RECEIVED,
+                {"eventId": held, "provider": provider},
+                message_id=f"{provider}:{held}:after:{digest}",
+            )
+            log_event(log, "held event released", eventId=held, by=posting.posting_id)
+        if posting.account_id != UNALLOCATED:
+            self._projection.refresh(posting.account_id)
