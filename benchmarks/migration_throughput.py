@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,90 @@ def _cosmos_child(folder: Path, households: int) -> dict[str, Any]:
         server.stop()
 
 
+def _service_child(folder: Path, households: int, database: Path) -> dict[str, Any]:
+    """The peer: the first ``households`` rows of each file, one record at a time through
+    ``CustomerRecords`` (the API's path), as the sample utility loads its book."""
+    from shared.customers import migration_files as layouts
+    from shared.customers.errors import InvalidRecord
+    from shared.customers.migration_files import rows
+    from shared.customers.service import CustomerRecords
+    from shared.demo.sample_utility import FLAT_TARIFF, TOU_TARIFF
+    from shared.platform.documents.sqlite_store import SqliteDocumentStore
+    from shared.resources import TARIFFS
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    store = SqliteDocumentStore(database)
+    for tariff in (FLAT_TARIFF, TOU_TARIFF):
+        store.container(TARIFFS.name).create(tariff)
+    records = CustomerRecords(store, clock=lambda: NOW)
+
+    def first(layout: layouts.Layout) -> list[dict[str, str]]:
+        found = []
+        for row in rows(folder, layout):
+            if len(found) == households:
+                break
+            found.append(row.cells)
+        return found
+
+    files = {layout.entity: first(layout) for layout in layouts.LAYOUTS[:5]}
+    refused = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for cells in zip(
+        *(files[e] for e in ("customers", "accounts", "servicePoints", "meters", "contracts")), strict=False
+    ):
+        for step in _household_steps(records, *cells):
+            try:
+                step()
+            except (InvalidRecord, ValueError, LookupError):
+                refused += 1
+    result = {
+        "households": households,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "refusedSteps": refused,
+    }
+    store.close()
+    return result
+
+
+def _household_steps(
+    records: Any,
+    customer: dict[str, str],
+    account: dict[str, str],
+    point: dict[str, str],
+    meter: dict[str, str],
+    contract: dict[str, str],
+) -> list[Callable[[], Any]]:
+    """One household as a branch officer's tools would enter it, call by call."""
+    from shared.customers.migration_rows import (
+        account_document,
+        contract_document,
+        customer_document,
+        meter_document,
+        service_point_document,
+    )
+    from shared.customers.migration_rules import installed_at, point_reference
+
+    by = "benchmark"
+    return [
+        lambda: records.create_customer(customer_document(customer), by=by),
+        lambda: records.create_account(account_document(account, customer_email=None), by=by),
+        lambda: records.create_service_point(service_point_document(point), by=by),
+        lambda: records.create_meter(meter_document(meter), by=by),
+        lambda: records.install_meter(
+            meter["serial"],
+            service_point_id=point_reference(meter["servicePointId"]),
+            at=installed_at(meter["installedAt"], point["timeZone"]),
+            first_reads={},
+            by=by,
+        ),
+        lambda: records.create_contract(
+            contract_document(contract, service_point_id=point_reference(contract["servicePointId"])), by=by
+        ),
+    ]
+
+
 def _run_child(*args: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.migration_throughput", *args]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -207,17 +292,25 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", nargs=4, metavar=("FOLDER", "DB", "CHUNK", "RERUN"), help=argparse.SUPPRESS)
     parser.add_argument("--cosmos-child", nargs=2, metavar=("FOLDER", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--service-child", nargs=3, metavar=("FOLDER", "N", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--customers", type=int, default=500_000, help="households to generate and migrate")
     parser.add_argument("--reads-per-meter", type=int, default=0, help="register reads per meter in readings.csv")
     parser.add_argument("--chunk", type=int, default=2000, help="rows per chunk (one SQLite transaction)")
     parser.add_argument("--rerun", action="store_true", help="migrate the same files again and time that too")
     parser.add_argument("--cosmos-sample", type=int, default=0, help="also migrate N households into local Cosmos")
+    parser.add_argument(
+        "--service-sample", type=int, default=0, help="also load the first N households through CustomerRecords"
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="where the generated files are kept")
     args = parser.parse_args(argv)
 
     if args.child:
         folder, database, chunk, rerun = args.child
         print(json.dumps(_child(Path(folder), Path(database), int(chunk), rerun == "rerun")))
+        return
+    if args.service_child:
+        folder, households, database = args.service_child
+        print(json.dumps(_service_child(Path(folder), int(households), Path(database))))
         return
     if args.cosmos_child:
         folder, households = args.cosmos_child
@@ -237,6 +330,10 @@ def main(argv: list[str] | None = None) -> None:
     database = args.data / f"migration_{args.customers}.sqlite3"
     result = _run_child("--child", str(folder), str(database), str(args.chunk), "rerun" if args.rerun else "once")
     cosmos = _run_child("--cosmos-child", str(folder), str(args.cosmos_sample)) if args.cosmos_sample else None
+    service = None
+    if args.service_sample:
+        peer_db = args.data / f"migration_{args.customers}_service.sqlite3"
+        service = _run_child("--service-child", str(folder), str(args.service_sample), str(peer_db))
 
     first = result["first"]
     report = first["report"]
@@ -265,6 +362,13 @@ def main(argv: list[str] | None = None) -> None:
         f"{report['store']['writeSeconds']:,.0f} s (wall); peak memory (VmHWM) {first['peakMiB']:,.0f} MiB; "
         f"SQLite file {result['databaseMiB']:,.0f} MiB"
     )
+    if service is not None:
+        rate = service["households"] / service["wall"]
+        print(
+            f"peer, the first {service['households']:,} households one record at a time through CustomerRecords: "
+            f"{service['wall']:,.1f} s, {rate:,.1f} households/s ({service['refusedSteps']} steps refused): "
+            f"the migration is x{args.customers / first['wall'] / rate:,.0f}"
+        )
     if "rerun" in result:
         again = result["rerun"]
         changed = sum(t["total"]["loaded"] for t in again["report"]["entities"].values())

@@ -189,16 +189,29 @@ class RunState:
         if entity == "accounts":
             self.references = {}
 
-    def placed(self, meter: Meter, branch: str) -> MeterFact:
-        """A meter this run installs, its registers shared with meters configured alike."""
-        current = meter.current
-        assert current is not None
+    def remember_meter(self, meter: Meter, branch: str) -> None:
+        """A meter met in meters.csv. One installed once and read at neither end (as this
+        run installs them) is kept small, its registers shared with meters configured
+        alike; any other is kept as it is."""
+        installation = meter.installations[0] if len(meter.installations) == 1 else None
+        if (
+            installation is None
+            or meter.status != "active"
+            or installation.removed_at is not None
+            or installation.first_reads
+            or installation.final_reads
+        ):
+            self.meters[meter.serial] = MeterFact(branch, stored=meter)
+            return
         registers = self._registers.setdefault(meter.registers, meter.registers)
-        fact = MeterFact(
-            branch, meter.kind, registers, meter.interval_minutes, current.service_point_id, current.installed_at
+        self.meters[meter.serial] = MeterFact(
+            branch,
+            meter.kind,
+            registers,
+            meter.interval_minutes,
+            installation.service_point_id,
+            installation.installed_at,
         )
-        self.meters[meter.serial] = fact
-        return fact
 
     def add_contract(self, contract: Contract) -> None:
         fact = ContractFact.of(contract)
@@ -314,8 +327,8 @@ class RunState:
     # --- internals --------------------------------------------------------------------------
 
     def _stored(self, container: str, kind: str, record_id: str) -> dict[str, Any] | None:
-        """The stored document, when the container held that kind before the run or this
-        run wrote it; None for an id no record can have (never sent to the store)."""
+        """The stored document of that kind, or None; also None, without asking the store,
+        for an id no record can have."""
         try:
             fields.record_id(record_id)
         except ValueError:
