@@ -6,21 +6,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.deps import PlatformDep
+from shared.api.deps import IfMatch, PlatformDep, changed_by
 from shared.catalog.bulk_file import COLUMNS, BulkFileError
 from shared.catalog.product import Product, ProductError, ProductKind, new_product
 from shared.catalog.service import CatalogService, ProductExists, ProductNotFound
 from shared.platform.documents import ConcurrencyConflict
 
 router = APIRouter(prefix="/v1/products", tags=["catalog"])
-
-# Who made a change: the signed-in user as App Service authentication passes it on, else
-# the caller's own label (function keys identify no person).
-PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL-NAME"
 
 
 class ProductCreate(BaseModel):
@@ -62,10 +58,6 @@ def _public(product: Product) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in ("id", "kind")}
 
 
-def _who(request: Request) -> str:
-    return (request.headers.get(PRINCIPAL_HEADER) or "api")[:200]
-
-
 def _invalid(field: str, message: str, status: int = 422) -> HTTPException:
     return HTTPException(
         status,
@@ -102,7 +94,7 @@ def create_product(body: ProductCreate, request: Request, response: Response, pl
             stock_item_id=body.stock_item_id,
             description=body.description,
         )
-        etag = _service(platform).create(product, by=_who(request))
+        etag = _service(platform).create(product, by=changed_by(request))
     except ProductError as error:
         raise _invalid(error.field, str(error)) from None
     except ProductExists as error:
@@ -144,7 +136,7 @@ async def bulk_load(
         if dry_run:
             plan = service.plan(data, file_name=file_name)
             return JSONResponse({"dryRun": True, "applicable": plan.applicable, **plan.summary()}, 200)
-        plan, record = service.apply(data, file_name=file_name, by=_who(request))
+        plan, record = service.apply(data, file_name=file_name, by=changed_by(request))
     except BulkFileError as error:
         raise _invalid("file", str(error)) from None
     body = {"dryRun": False, "loadId": record["importId"], "status": record["status"], **plan.summary()}
@@ -172,22 +164,13 @@ def update_product(
     request: Request,
     response: Response,
     platform: PlatformDep,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch,
 ) -> dict[str, Any]:
-    if not if_match:
-        raise HTTPException(
-            428,
-            {
-                "error": "precondition_required",
-                "message": "send If-Match with the ETag from GET, so you cannot overwrite a change you did not see",
-                "errors": [{"field": "If-Match", "message": "missing"}],
-            },
-        )
     fields = body.model_dump(by_alias=True, exclude_unset=True)
     if any(fields.get(name) is None for name in ("name", "unit", "taxCode", "price") if name in fields):
         raise _invalid("body", "name, unit, taxCode and price cannot be set to null")
     try:
-        product, etag = _service(platform).update(product_id, fields, etag=if_match.strip('"'), by=_who(request))
+        product, etag = _service(platform).update(product_id, fields, etag=if_match.strip('"'), by=changed_by(request))
     except ProductNotFound:
         raise _not_found(product_id) from None
     except ConcurrencyConflict:

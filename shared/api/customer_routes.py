@@ -24,7 +24,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from shared.api.deps import IdempotencyKey, PlatformDep
+from shared.api.deps import IdempotencyKey, PlatformDep, changed_by, if_match_required
 from shared.api.idempotency import StoredResponse, remember, replay
 from shared.customers import schemas
 from shared.customers.errors import InvalidRecord, RecordConflict
@@ -37,7 +37,6 @@ router = APIRouter(prefix="/v1")
 
 # Who made a change: the signed-in user as App Service authentication passes it on, else
 # "api" (function keys identify no person). The catalog routes record "by" the same way.
-PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL-NAME"
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Records per page")]
 Offset = Annotated[int, Query(ge=0, le=10_000, description="Records to skip (offset pagination)")]
@@ -49,10 +48,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="Required: 
 
 def _service(platform: PlatformDep) -> CustomerRecords:
     return CustomerRecords(platform.documents, clock=platform.clock)
-
-
-def _who(request: Request) -> str:
-    return (request.headers.get(PRINCIPAL_HEADER) or "api")[:200]
 
 
 def _etag_header(etag: str) -> str:
@@ -84,17 +79,6 @@ def _answering() -> Iterator[None]:
         raise _error(422, "validation_failed", "the record is not valid; nothing was stored", errors) from None
     except ConcurrencyConflict:
         raise _error(412, "etag_mismatch", "the record changed since you read it: GET it again") from None
-
-
-def _if_match(value: str | None) -> str:
-    if not value or not value.strip():
-        raise _error(
-            428,
-            "precondition_required",
-            "send If-Match with the ETag from GET, so you cannot overwrite a change you did not see",
-            [{"field": "If-Match", "message": "missing"}],
-        )
-    return value
 
 
 def _one(response: Response, stored: Stored[Any], public: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
@@ -163,7 +147,7 @@ def create_customer(
 ) -> JSONResponse:
     def make(fields: dict[str, Any]) -> Stored[Any]:
         fields.setdefault("customerId", _new_id("CUS"))
-        return _service(platform).create_customer(fields, by=_who(request))
+        return _service(platform).create_customer(fields, by=changed_by(request))
 
     return _create(
         platform=platform, key=key, body=body, scope="customers", location="/v1/customers",
@@ -227,10 +211,13 @@ def update_customer(
     platform: PlatformDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
         stored = _service(platform).update_customer(
-            customer_id, body.model_dump(mode="json", by_alias=True, exclude_unset=True), etag=etag, by=_who(request)
+            customer_id,
+            body.model_dump(mode="json", by_alias=True, exclude_unset=True),
+            etag=etag,
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.CustomerPublic.of)
 
@@ -239,9 +226,9 @@ def update_customer(
 def close_customer(
     customer_id: str, request: Request, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
-        stored = _service(platform).close_customer(customer_id, etag=etag, by=_who(request))
+        stored = _service(platform).close_customer(customer_id, etag=etag, by=changed_by(request))
     return _one(response, stored, schemas.CustomerPublic.of)
 
 
@@ -279,7 +266,7 @@ def create_account(
 ) -> JSONResponse:
     def make(fields: dict[str, Any]) -> Stored[Any]:
         fields.setdefault("accountId", _new_id("ACC"))
-        return _service(platform).create_account(fields, by=_who(request))
+        return _service(platform).create_account(fields, by=changed_by(request))
 
     return _create(
         platform=platform, key=key, body=body, scope="accounts", location="/v1/accounts",
@@ -319,10 +306,13 @@ def update_account(
     platform: PlatformDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
         stored = _service(platform).update_account(
-            account_id, body.model_dump(mode="json", by_alias=True, exclude_unset=True), etag=etag, by=_who(request)
+            account_id,
+            body.model_dump(mode="json", by_alias=True, exclude_unset=True),
+            etag=etag,
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.AccountPublic.of)
 
@@ -331,9 +321,9 @@ def update_account(
 def close_account(
     account_id: str, request: Request, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
-        stored = _service(platform).close_account(account_id, etag=etag, by=_who(request))
+        stored = _service(platform).close_account(account_id, etag=etag, by=changed_by(request))
     return _one(response, stored, schemas.AccountPublic.of)
 
 
@@ -351,7 +341,7 @@ def create_service_point(
 ) -> JSONResponse:
     return _create(
         platform=platform, key=key, body=body, scope="service-points", location="/v1/service-points",
-        make=lambda fields: _service(platform).create_service_point(fields, by=_who(request)),
+        make=lambda fields: _service(platform).create_service_point(fields, by=changed_by(request)),
         public=schemas.ServicePointPublic.of,
     )  # fmt: skip
 
@@ -388,13 +378,13 @@ def update_service_point(
     platform: PlatformDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
         stored = _service(platform).update_service_point(
             service_point_id,
             body.model_dump(mode="json", by_alias=True, exclude_unset=True),
             etag=etag,
-            by=_who(request),
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.ServicePointPublic.of)
 
@@ -403,9 +393,9 @@ def update_service_point(
 def close_service_point(
     service_point_id: str, request: Request, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
-        stored = _service(platform).close_service_point(service_point_id, etag=etag, by=_who(request))
+        stored = _service(platform).close_service_point(service_point_id, etag=etag, by=changed_by(request))
     return _one(response, stored, schemas.ServicePointPublic.of)
 
 
@@ -430,7 +420,7 @@ def exchange_meter(
             at=body.at,
             final_reads=body.final_reads,
             first_reads=body.first_reads,
-            by=_who(request),
+            by=changed_by(request),
         )
     return {
         "removed": schemas.MeterPublic.of(removed.document),
@@ -447,7 +437,7 @@ def create_meter(
 ) -> JSONResponse:
     return _create(
         platform=platform, key=key, body=body, scope="meters", location="/v1/meters",
-        make=lambda fields: _service(platform).create_meter(fields, by=_who(request)),
+        make=lambda fields: _service(platform).create_meter(fields, by=changed_by(request)),
         public=schemas.MeterPublic.of,
     )  # fmt: skip
 
@@ -483,10 +473,10 @@ def update_meter(
     platform: PlatformDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
         stored = _service(platform).update_meter(
-            serial, body.model_dump(mode="json", by_alias=True, exclude_unset=True), etag=etag, by=_who(request)
+            serial, body.model_dump(mode="json", by_alias=True, exclude_unset=True), etag=etag, by=changed_by(request)
         )
     return _one(response, stored, schemas.MeterPublic.of)
 
@@ -495,9 +485,9 @@ def update_meter(
 def retire_meter(
     serial: str, request: Request, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
-        stored = _service(platform).retire_meter(serial, etag=etag, by=_who(request))
+        stored = _service(platform).retire_meter(serial, etag=etag, by=changed_by(request))
     return _one(response, stored, schemas.MeterPublic.of)
 
 
@@ -507,7 +497,11 @@ def install_meter(
 ) -> dict[str, Any]:
     with _answering():
         stored = _service(platform).install_meter(
-            serial, service_point_id=body.service_point_id, at=body.at, first_reads=body.first_reads, by=_who(request)
+            serial,
+            service_point_id=body.service_point_id,
+            at=body.at,
+            first_reads=body.first_reads,
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.MeterPublic.of)
 
@@ -518,7 +512,11 @@ def remove_meter(
 ) -> dict[str, Any]:
     with _answering():
         stored = _service(platform).remove_meter(
-            serial, service_point_id=body.service_point_id, at=body.at, final_reads=body.final_reads, by=_who(request)
+            serial,
+            service_point_id=body.service_point_id,
+            at=body.at,
+            final_reads=body.final_reads,
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.MeterPublic.of)
 
@@ -537,7 +535,7 @@ def create_contract(
 ) -> JSONResponse:
     def make(fields: dict[str, Any]) -> Stored[Any]:
         fields.setdefault("contractId", _new_id("CON"))
-        return _service(platform).create_contract(fields, by=_who(request))
+        return _service(platform).create_contract(fields, by=changed_by(request))
 
     return _create(
         platform=platform, key=key, body=body, scope="contracts", location="/v1/contracts",
@@ -578,10 +576,13 @@ def update_contract(
     platform: PlatformDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    etag = _if_match(if_match)
+    etag = if_match_required(if_match)
     with _answering():
         stored = _service(platform).update_contract(
-            contract_id, body.model_dump(mode="json", by_alias=True, exclude_unset=True), etag=etag, by=_who(request)
+            contract_id,
+            body.model_dump(mode="json", by_alias=True, exclude_unset=True),
+            etag=etag,
+            by=changed_by(request),
         )
     return _one(response, stored, schemas.ContractPublic.of)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, Header, HTTPException, Request
 
 from shared.bootstrap import Platform
 from shared.runtime import get_platform
@@ -31,3 +31,34 @@ def idempotency_key(
 
 
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+# Who made a change: the signed-in user as App Service authentication passes it on, else
+# the caller's own label (function keys identify no person).
+PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL-NAME"
+
+
+def changed_by(request: Request, *, default: str = "api") -> str:
+    return (request.headers.get(PRINCIPAL_HEADER) or default)[:200]
+
+
+def if_match_required(
+    value: Annotated[
+        str | None, Header(alias="If-Match", description="The ETag you read: a stale one is a 412")
+    ] = None,
+) -> str:
+    """Every update of a record names the version it read, so nobody overwrites a change
+    they did not see: 428 without it."""
+    if not value or not value.strip():
+        raise HTTPException(
+            428,
+            {
+                "error": "precondition_required",
+                "message": "send If-Match with the ETag from GET, so you cannot overwrite a change you did not see",
+                "errors": [{"field": "If-Match", "message": "missing"}],
+            },
+        )
+    return value
+
+
+IfMatch = Annotated[str, Depends(if_match_required)]

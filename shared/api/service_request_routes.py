@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.deps import PlatformDep
+from shared.api.deps import IfMatch, PlatformDep, changed_by
 from shared.platform.documents import ConcurrencyConflict
 from shared.service_requests.request import LINK_KINDS, Priority, RequestError, RequestType, ServiceRequest
 from shared.service_requests.service import RequestNotFound, ServiceRequests, UnknownCustomer
 
 router = APIRouter(prefix="/v1/customers/{customer_id}/service-requests", tags=["service requests"])
-PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL-NAME"
 
 
 class Links(BaseModel):
@@ -49,10 +48,6 @@ def _service(platform: PlatformDep) -> ServiceRequests:
     return ServiceRequests(platform.documents, clock=platform.clock)
 
 
-def _who(request: Request) -> str:
-    return (request.headers.get(PRINCIPAL_HEADER) or "branch-staff")[:200]
-
-
 def _missing(what: str) -> HTTPException:
     return HTTPException(404, {"error": "not_found", "message": f"no such {what}"})
 
@@ -64,7 +59,9 @@ def open_service_request(
     fields = body.model_dump(by_alias=True, mode="json")
     fields["links"] = {k: v for k, v in fields["links"].items() if v and k in LINK_KINDS}
     try:
-        opened, new = _service(platform).open(customer_id, fields, by=_who(request), channel="branch")
+        opened, new = _service(platform).open(
+            customer_id, fields, by=changed_by(request, default="branch-staff"), channel="branch"
+        )
     except UnknownCustomer:
         raise _missing("customer") from None
     except RequestError as error:
@@ -105,20 +102,16 @@ def move_service_request(
     request: Request,
     response: Response,
     platform: PlatformDep,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch,
 ) -> dict[str, Any]:
-    if not if_match:
-        raise HTTPException(
-            428,
-            {
-                "error": "precondition_required",
-                "message": "send If-Match with the ETag from GET",
-                "errors": [{"field": "If-Match", "message": "missing"}],
-            },
-        )
     try:
         moved, etag = _service(platform).move(
-            customer_id, request_id, body.status, etag=if_match, by=_who(request), note=body.note
+            customer_id,
+            request_id,
+            body.status,
+            etag=if_match,
+            by=changed_by(request, default="branch-staff"),
+            note=body.note,
         )
     except RequestNotFound:
         raise _missing("service request") from None
