@@ -200,12 +200,42 @@ var cosmosContainers = [
     name: 'search-terms'
     partitionKeyPath: '/term'
   }
+  {
+    name: 'bank-statements'
+    partitionKeyPath: '/statementId'
+  }
+  {
+    name: 'unmatched-payments'
+    partitionKeyPath: '/channel'
+  }
+  {
+    name: 'payouts'
+    partitionKeyPath: '/provider'
+  }
+  {
+    name: 'dunning'
+    partitionKeyPath: '/accountId'
+  }
+  {
+    name: 'dunning-policies'
+    partitionKeyPath: '/policyId'
+  }
+  {
+    name: 'field-orders'
+    partitionKeyPath: '/servicePointId'
+  }
+  {
+    name: 'text-blocks'
+    partitionKeyPath: '/blockId'
+  }
 ]
 
 // shared/resources.py BLOB_CONTAINERS.
 var blobContainerNames = [
   'invoices'
   'readings-inbox'
+  'statements'
+  'exports'
 ]
 
 // Scratch space inside the container for the embedded backends' paths: unused while the

@@ -56,6 +56,19 @@ METERS = DocumentContainer("meters", "meterId")
 CONTRACTS = DocumentContainer("contracts", "servicePointId")
 RECORD_CHANGES = DocumentContainer("record-changes", "recordKey")  # who changed what, per record
 SEARCH_TERMS = DocumentContainer("search-terms", "term")  # customer search by name, NMI, serial...
+# Payments that arrive outside a gateway webhook: bank statement files and their lines,
+# cash and agent payments, and the items no reference matched, queued for an operator.
+BANK_STATEMENTS = DocumentContainer("bank-statements", "statementId")
+UNMATCHED_PAYMENTS = DocumentContainer("unmatched-payments", "channel")
+# A gateway's payouts (what it actually paid into the bank, net of its fees), per provider.
+PAYOUTS = DocumentContainer("payouts", "provider")
+# Collections: each account's dunning steps, the policies per segment, and the field
+# orders (disconnection, reconnection) they raise, per service point.
+DUNNING = DocumentContainer("dunning", "accountId")
+DUNNING_POLICIES = DocumentContainer("dunning-policies", "policyId")
+FIELD_ORDERS = DocumentContainer("field-orders", "servicePointId")
+# Personalised invoice texts, chosen by segment, tariff, branch or balance state.
+TEXT_BLOCKS = DocumentContainer("text-blocks", "blockId")
 
 DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     CUSTOMERS,
@@ -78,8 +91,17 @@ DOCUMENT_CONTAINERS: tuple[DocumentContainer, ...] = (
     CONTRACTS,
     RECORD_CHANGES,
     SEARCH_TERMS,
+    BANK_STATEMENTS,
+    UNMATCHED_PAYMENTS,
+    PAYOUTS,
+    DUNNING,
+    DUNNING_POLICIES,
+    FIELD_ORDERS,
+    TEXT_BLOCKS,
 )
 
 BLOB_INVOICES = "invoices"
 BLOB_READINGS_INBOX = "readings-inbox"
-BLOB_CONTAINERS: tuple[str, ...] = (BLOB_INVOICES, BLOB_READINGS_INBOX)
+BLOB_STATEMENTS = "statements"  # account statements, rendered on request
+BLOB_EXPORTS = "exports"  # reconciliation reports and other operator exports
+BLOB_CONTAINERS: tuple[str, ...] = (BLOB_INVOICES, BLOB_READINGS_INBOX, BLOB_STATEMENTS, BLOB_EXPORTS)
