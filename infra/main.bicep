@@ -86,6 +86,20 @@ param paymentWebhookSecrets string
 @secure()
 param stripeWebhookSecret string
 
+@description('Required. Call-centre service-request webhook signing secrets, comma-separated while rotating; stored in Key Vault.')
+@secure()
+param callCentreWebhookSecrets string
+
+@description('Optional. Header the payment gateway puts its t=<unix>,v1=<hex> signature in.')
+param paymentWebhookSignatureHeader string = 'GridLedger-Signature'
+
+@description('Optional. HMAC the payment gateway signs with.')
+@allowed([
+  'sha256'
+  'sha512'
+])
+param paymentWebhookAlgorithm string = 'sha256'
+
 @description('Required. Legal name of the retailer printed on tax invoices (GRIDLEDGER_LEGAL_ENTITY).')
 param legalEntity string
 
@@ -455,6 +469,15 @@ resource stripeWebhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01'
   }
 }
 
+resource callCentreWebhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: keyVault
+  name: 'call-centre-webhook-secrets'
+  properties: {
+    value: callCentreWebhookSecrets
+    contentType: 'text/plain'
+  }
+}
+
 resource smtpPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: keyVault
   name: 'smtp-password'
@@ -496,6 +519,7 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
 // The versionless secret URI: the app picks up a rotated secret without a redeploy.
 var paymentWebhookSecretReference = '@Microsoft.KeyVault(SecretUri=${paymentWebhookSecret.properties.secretUri})'
 var stripeWebhookSecretReference = '@Microsoft.KeyVault(SecretUri=${stripeWebhookSecretValue.properties.secretUri})'
+var callCentreWebhookSecretReference = '@Microsoft.KeyVault(SecretUri=${callCentreWebhookSecret.properties.secretUri})'
 var smtpPasswordReference = '@Microsoft.KeyVault(SecretUri=${smtpPasswordSecret.properties.secretUri})'
 
 // Service Bus returns 'https://<namespace>.servicebus.windows.net:443/'; the SDK wants the host name.
@@ -649,6 +673,18 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'GRIDLEDGER_WEBHOOK_TOLERANCE_SECONDS'
           value: '300'
+        }
+        {
+          name: 'GRIDLEDGER_PAYMENT_WEBHOOK_SIGNATURE_HEADER'
+          value: paymentWebhookSignatureHeader
+        }
+        {
+          name: 'GRIDLEDGER_PAYMENT_WEBHOOK_ALGORITHM'
+          value: paymentWebhookAlgorithm
+        }
+        {
+          name: 'GRIDLEDGER_CALL_CENTRE_WEBHOOK_SECRETS'
+          value: callCentreWebhookSecretReference
         }
         {
           name: 'GRIDLEDGER_STRIPE_WEBHOOK_SECRET'

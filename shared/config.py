@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     # Comma-separated so a secret can rotate: sign with the new one, accept both meanwhile.
     payment_webhook_secrets: SecretStr = SecretStr("whsec_local_development_only")
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # The generic gateway is configured to match what the utility's gateway sends: which
+    # header carries "t=<unix>,v1=<hex>" and which HMAC it computes over "<t>.<raw body>".
+    payment_webhook_signature_header: str = Field(
+        default="GridLedger-Signature", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$"
+    )
+    payment_webhook_algorithm: Literal["sha256", "sha512"] = "sha256"
+    # The call centre's service-request webhook, signed the same way. No default: unset
+    # refuses every call (503) rather than trusting a well-known development value.
+    call_centre_webhook_secrets: SecretStr | None = None
     # Stripe's endpoint signing secret(s), comma-separated while one rotates. Read from the
     # name Stripe's own guides use as well as the prefixed one (and the field's own name, for
     # load_settings(stripe_webhook_secret=...)). No default: an unset secret
@@ -108,6 +117,11 @@ class Settings(BaseSettings):
     @property
     def webhook_secrets(self) -> list[str]:
         return [s.strip() for s in self.payment_webhook_secrets.get_secret_value().split(",") if s.strip()]
+
+    @property
+    def call_centre_secrets(self) -> list[str]:
+        value = self.call_centre_webhook_secrets.get_secret_value() if self.call_centre_webhook_secrets else ""
+        return [s.strip() for s in value.split(",") if s.strip()]
 
     @property
     def stripe_webhook_secrets(self) -> list[str]:

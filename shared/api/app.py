@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api import (
     billing_routes,
+    call_centre_routes,
     catalog_routes,
     consumption_routes,
     customer_routes,
@@ -122,6 +123,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(catalog_routes.router)
     app.include_router(customer_routes.router)
     app.include_router(service_request_routes.router)
+    app.include_router(call_centre_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)

@@ -22,13 +22,29 @@ class InvalidSignature(Exception):
         self.reason = reason
 
 
-def sign(payload: bytes, *, secret: str, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+# The HMACs a configured gateway may use; anything weaker is not offered.
+ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def sign(payload: bytes, *, secret: str, timestamp: int, algorithm: str = "sha256") -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, ALGORITHMS[algorithm]).hexdigest()
     return f"t={timestamp},v1={mac}"
 
 
-def verify(payload: bytes, header: str | None, *, secrets: list[str], now: datetime, tolerance_seconds: int) -> int:
+def verify(
+    payload: bytes,
+    header: str | None,
+    *,
+    secrets: list[str],
+    now: datetime,
+    tolerance_seconds: int,
+    algorithm: str = "sha256",
+) -> int:
     """Return the signed timestamp, or raise InvalidSignature saying why."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unsupported signature algorithm {algorithm!r}: one of {', '.join(ALGORITHMS)}")
+    if not secrets:
+        raise InvalidSignature("no signing secret is configured")
     if not header:
         raise InvalidSignature("missing signature header")
     timestamp: int | None = None
@@ -47,7 +63,7 @@ def verify(payload: bytes, header: str | None, *, secrets: list[str], now: datet
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
         raise InvalidSignature(f"signature timestamp outside the {tolerance_seconds} s tolerance")
     for secret in secrets:
-        expected = sign(payload, secret=secret, timestamp=timestamp).split("v1=", 1)[1]
+        expected = sign(payload, secret=secret, timestamp=timestamp, algorithm=algorithm).split("v1=", 1)[1]
         if any(hmac.compare_digest(expected, mac) for mac in macs):
             return timestamp
     raise InvalidSignature("no signature matches")

@@ -146,3 +146,55 @@ def test_a_payment_with_an_unknown_reference_waits_in_suspense(api, platform, bi
     assert (payment["id"], payment["accountId"]) == ("payment:gateway:pay_unk", "unallocated")
     assert "suspense" in event_doc(platform.documents, "evt_unk", provider="gateway")["outcomes"][0]
     assert invoice_now(platform.documents, billed).amount_paid is None
+
+
+def test_a_utility_configures_the_header_and_hmac_its_gateway_uses(tmp_path, clock):
+    """A gateway that signs with HMAC-SHA512 in its own header: that is accepted, the
+    default header or the SHA-256 MAC of the same secret is not."""
+    from fastapi.testclient import TestClient
+
+    from shared.api.app import create_app
+    from shared.bootstrap import build_platform
+    from shared.config import load_settings
+    from shared.runtime import use_platform
+
+    settings = load_settings(
+        data_dir=tmp_path / "var",
+        payment_webhook_secrets="whsec_sha512",
+        payment_webhook_signature_header="X-Acme-Signature",
+        payment_webhook_algorithm="sha512",
+    )
+    platform = build_platform(settings, clock=clock)
+    use_platform(platform)
+    try:
+        seed_account(platform.documents, "ACC-1", REF)
+        billed = issue_invoice(
+            platform.documents,
+            account_id="ACC-1",
+            number="INV-2026-000001",
+            total_cents=14286,
+            issue_date=date(2026, 11, 2),
+            reference=REF,
+        )
+        raw = event(billed, event_id="evt_512", payment_id="pay_512")
+        now = int(clock().timestamp())
+        with TestClient(create_app(max_request_bytes=64 * 1024)) as api:
+            sha256 = sign(raw, secret="whsec_sha512", timestamp=now)
+            sha512 = sign(raw, secret="whsec_sha512", timestamp=now, algorithm="sha512")
+            wrong_mac = api.post("/v1/webhooks/payments", content=raw, headers={"X-Acme-Signature": sha256})
+            wrong_header = api.post("/v1/webhooks/payments", content=raw, headers={SIGNATURE_HEADER: sha512})
+            right = api.post("/v1/webhooks/payments", content=raw, headers={"X-Acme-Signature": sha512})
+        assert (wrong_mac.status_code, wrong_header.status_code, right.status_code) == (401, 401, 200)
+        assert wrong_header.json()["errors"][0]["field"] == "X-Acme-Signature"
+        platform.bus.drain()
+        assert invoice_now(platform.documents, billed).status.value == "paid"
+    finally:
+        use_platform(None)
+        platform.close()
+
+
+def test_an_unknown_hmac_is_refused_when_the_settings_load():
+    from shared.config import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="PAYMENT_WEBHOOK_ALGORITHM"):
+        load_settings(payment_webhook_algorithm="md5")
