@@ -244,6 +244,7 @@ def store_register_read(
     update = getattr(read, "update_datetime", None)
     if update is not None:
         doc["updateDateTime"] = update.isoformat()
+    doc |= _meter_data_provider_fields(read)
     if estimate is not None:
         doc["estimate"] = dict(estimate)
     real = read.read_type in REAL_READ_TYPES
@@ -289,6 +290,32 @@ def store_register_read(
     else:
         # One batch: the read, the estimates it supersedes and the markers stand or fall together.
         readings.batch(service_point_id, operations)
+
+
+# What a NEM13 read says beyond the dial (``AccumulationRead``): kept because the meter-data
+# team audits quality methods and reason codes, and the direction tells consumption from
+# generation on the same meter.
+_NEM13_FIELDS = {
+    "suffix": "suffix",
+    "direction": "direction",
+    "index_read": "indexRead",
+    "quality_method": "qualityMethod",
+    "reason_code": "reasonCode",
+    "reason_description": "reasonDescription",
+    "uom": "uom",
+    "quantity_stored": "quantityStored",
+    "trans_code": "transCode",
+    "ret_service_order": "retServiceOrder",
+}
+
+
+def _meter_data_provider_fields(read: RegisterRead) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for attribute, name in _NEM13_FIELDS.items():
+        value = getattr(read, attribute, None)
+        if value not in (None, ""):
+            fields[name] = value if isinstance(value, int | str) else str(value)
+    return fields
 
 
 def _read_rebill_marker(replaced: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:

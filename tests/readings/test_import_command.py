@@ -359,6 +359,15 @@ def test_nem13_reads_are_stored_under_their_nmi(documents: DocumentStore, tmp_pa
     assert (status, report["stored"]["reads"]) == (0, 2)
     docs = documents.container(READINGS.name).query({"kind": "register"}, partition="1234567890")
     assert sorted((d["value"], d["readType"]) for d in docs) == [("21.2", "actual"), ("534.5", "estimated")]
+    # What the meter-data provider said about each read is kept for audit and for billing.
+    previous, current = sorted(docs, key=lambda d: d["readAt"])
+    assert (previous["qualityMethod"], previous["indexRead"], previous["direction"]) == ("A", "000021.2", "E")
+    assert (current["qualityMethod"], current["reasonCode"], current["indexRead"]) == ("E64", 77, "000534.5")
+    # 343.5 kWh used since the previous read, kept as integer Wh; the 550 gives each read's
+    # transaction code (previous N, current A) and the current one's service order.
+    assert (current["uom"], current["quantityStored"], current["transCode"]) == ("kWh", 343500, "A")
+    assert current["retServiceOrder"] == "S01009" and previous["transCode"] == "N"
+    assert "quantityStored" not in previous and previous["suffix"] == "11"
 
 
 def test_nem13_reads_for_an_unknown_nmi_are_reported_once_per_record(documents: DocumentStore, tmp_path: Path) -> None:
