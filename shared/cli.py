@@ -130,6 +130,37 @@ def cmd_timer_bill_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bill_run(args: argparse.Namespace) -> int:
+    from shared.invoicing import bill_run_command as runs
+
+    platform = _platform()
+    try:
+        if args.bill_run == "start":
+            report, status = runs.run_bill_run_start(
+                platform,
+                as_of=args.as_of,
+                branch=args.branch,
+                billing_cycle=args.cycle,
+                account_ids=args.account,
+                run_id=args.run_id,
+                wait=not args.no_wait,
+            )
+        elif args.bill_run == "report":
+            report, status = runs.run_bill_run_report(platform, args.run)
+        else:
+            report, status = runs.run_bill_run_retry(platform, args.run, wait=not args.no_wait)
+    finally:
+        platform.close()
+    if args.json or status == 2:
+        _print(report)
+    else:
+        counts = ", ".join(f"{n} {what}" for what, n in report["counts"].items() if n)
+        print(f"bill run {report['runId']}: {counts or 'nothing due'}")
+        for row in report["skipped"] + report["failed"]:
+            print(f"  {row['status']}: {row['accountId']} {row['periodStart']}..{row['periodEnd']}: {row['reason']}")
+    return status
+
+
 def cmd_timer_catalog_sync(args: argparse.Namespace) -> int:
     from shared.integrations.nightly import run_catalog_sync
 
@@ -224,6 +255,10 @@ EVERY_COMMAND = """every command:
   timers catalog-sync                 the nightly catalog sync
   timers finance-export               the nightly finance export
   invoices list [--account A]         issued invoices
+  bill-run start [--as-of ISO] [--branch B] [--cycle C] [--account A]... [--run-id R] [--no-wait] [--json]
+                                      bill the periods due on the chosen accounts; prints the run report
+  bill-run report RUN [--json]        a run's report: billed, skipped with reasons, failed, totals (exit 1: failures)
+  bill-run retry-failed RUN [--json]  bill the run's failed accounts again
   readings import FILE [--format F] [--dry-run] [--json]
                                       import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
   readings scan-inbox                 queue every file dropped under readings-inbox/drop/ (what the blob trigger does)
@@ -275,6 +310,25 @@ def build_parser() -> argparse.ArgumentParser:
     listing = invoices.add_parser("list", help="list issued invoices")
     listing.add_argument("--account", help="only this account")
     listing.set_defaults(func=cmd_invoices_list)
+
+    bill_run = commands.add_parser("bill-run", help="bill runs").add_subparsers(dest="bill_run", required=True)
+    start = bill_run.add_parser("start", help="bill the periods due on the chosen accounts (all by default)")
+    start.add_argument("--as-of", help="ISO date-time with offset (default: now)")
+    start.add_argument("--branch", help="only this branch's accounts")
+    start.add_argument("--cycle", help="only accounts on this billing cycle")
+    start.add_argument("--account", action="append", metavar="A", help="only this account (repeatable)")
+    start.add_argument("--run-id", help="name the run (default: cycle-<UTC date>)")
+    start.add_argument("--no-wait", action="store_true", help="only queue the bills (in-process bus: deliver later)")
+    start.add_argument("--json", action="store_true", help="print the run report as JSON")
+    report = bill_run.add_parser("report", help="a run's report (exit 1 when an account failed or is pending)")
+    report.add_argument("run", metavar="RUN")
+    report.add_argument("--json", action="store_true", help="print the run report as JSON")
+    retry = bill_run.add_parser("retry-failed", help="bill the run's failed accounts again")
+    retry.add_argument("run", metavar="RUN")
+    retry.add_argument("--no-wait", action="store_true", help="only queue the bills")
+    retry.add_argument("--json", action="store_true", help="print the run report as JSON")
+    for parser_ in (start, report, retry):
+        parser_.set_defaults(func=cmd_bill_run)
 
     readings = commands.add_parser("readings", help="meter readings").add_subparsers(dest="readings", required=True)
     importing = readings.add_parser("import", help="import a meter-data file: NEM12, NEM13, or reads as CSV or xlsx")
