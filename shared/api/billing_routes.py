@@ -171,3 +171,28 @@ def get_invoice_pdf(account_id: str, number: str, platform: PlatformDep) -> Resp
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
     )
+
+
+IMMUTABLE = (
+    "an issued invoice is never edited or deleted, and its number and PDF never change: "
+    "correct it with a credit note (POST .../credit-notes) and a new invoice"
+)
+
+
+@router.api_route(
+    "/v1/accounts/{account_id}/invoices/{number}",
+    methods=["PUT", "PATCH", "DELETE"],
+    status_code=409,
+    summary="Refused: issued invoices are immutable (409)",
+    responses={409: {"description": IMMUTABLE}},
+)
+@router.api_route(
+    "/v1/accounts/{account_id}/invoices/{number}/pdf",
+    methods=["PUT", "PATCH", "DELETE", "POST"],
+    status_code=409,
+    summary="Refused: an issued invoice's PDF is written once (409)",
+    responses={409: {"description": IMMUTABLE}},
+)
+def refuse_invoice_change(account_id: str, number: str, platform: PlatformDep) -> None:
+    _issued(platform, account_id, number)  # 404 first: no oracle for another account's numbers
+    raise HTTPException(409, {"error": "invoice_immutable", "message": IMMUTABLE})
