@@ -15,9 +15,9 @@ from shared.customers.migration_files import Row
 from shared.customers.migration_loading import RecordLoader, differs, named_point, parsed
 from shared.customers.migration_report import Outcome
 from shared.customers.migration_rows import contract_document
-from shared.customers.migration_rules import check_no_clash, check_one_billed_contract, check_same_country, check_tariff
 from shared.customers.migration_state import RowRefused, RunState
 from shared.customers.migration_target import DERIVED, SATELLITES
+from shared.customers.record_rules import check_no_clash, check_one_billed_contract, check_same_country, check_tariff
 
 
 class ContractLoader(RecordLoader):

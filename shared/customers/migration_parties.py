@@ -13,9 +13,9 @@ from shared.customers.migration_files import Row
 from shared.customers.migration_loading import RecordLoader, differs, parsed
 from shared.customers.migration_report import NO_BRANCH, Outcome
 from shared.customers.migration_rows import account_document, customer_document
-from shared.customers.migration_rules import reference_taken
 from shared.customers.migration_state import AccountFact, RowRefused, customer_fact
 from shared.customers.migration_target import SATELLITES
+from shared.customers.record_rules import reference_taken
 from shared.resources import PAYMENTS
 
 

@@ -29,6 +29,7 @@ from shared.customers import contract as contract_rules
 from shared.customers import customer as customer_rules
 from shared.customers import fields as field_rules
 from shared.customers import meter as meter_rules
+from shared.customers import record_rules
 from shared.customers import service_point as service_point_rules
 from shared.customers.account import Account
 from shared.customers.containers import ACCOUNTS, CONTRACTS, CUSTOMERS, METERS, SERVICE_POINTS, TARIFFS
@@ -400,7 +401,7 @@ class CustomerRecords:
         def check(candidate: Contract, others: list[Contract], stored: dict[str, Stored[Contract]]) -> None:
             if candidate.contract_id in stored and stored[candidate.contract_id].record != candidate:
                 raise RecordExists("contract", "contractId", candidate.contract_id)
-            self._check_no_clash(candidate, others)
+            record_rules.check_no_clash(candidate, others)
             self._check_one_billed_contract(candidate)
 
         written = self._contract_book.write(contract, by=by, check=check)
@@ -417,7 +418,7 @@ class CustomerRecords:
             now = stored.get(candidate.contract_id)
             if now is None or not same_etag(etag, now.etag):
                 raise ConcurrencyConflict(CONTRACTS.name, candidate.contract_id, candidate.service_point_id)
-            self._check_no_clash(candidate, others)
+            record_rules.check_no_clash(candidate, others)
             self._check_one_billed_contract(candidate)
 
         written = self._contract_book.write(updated, by=by, check=check)
@@ -431,54 +432,18 @@ class CustomerRecords:
         if account is None or account.record.status != "active":
             raise InvalidRecord.one("accountId", f"no active account {contract.account_id!r}")
         point = self._active_service_point(contract.service_point_id, "servicePointId")
-        if point.record.country != account.record.country:
-            raise RecordConflict.one(
-                "servicePointId",
-                f"service point {point.record.service_point_id} is in {point.record.country}, "
-                f"account {account.record.account_id} in {account.record.country}",
-            )
+        record_rules.check_same_country(
+            contract, point_country=point.record.country, account_country=account.record.country
+        )
         self._check_tariff(contract, account.record)
 
     def _check_tariff(self, contract: Contract, account: Account) -> None:
         tariff = self._tariffs.find(contract.tariff_id, contract.tariff_id)
-        if tariff is None:
-            raise RecordConflict.one("tariffId", f"no tariff {contract.tariff_id!r}")
-        currency = tariff.get("currency")
-        if currency is not None and currency != account.currency:
-            raise RecordConflict.one(
-                "tariffId",
-                f"tariff {contract.tariff_id} is in {currency}, account {account.account_id} in {account.currency}",
-            )
-
-    @staticmethod
-    def _check_no_clash(contract: Contract, others: list[Contract]) -> None:
-        for other in others:
-            if contract.clashes_with(other):
-                until = other.end.isoformat() if other.end else "open-ended"
-                raise RecordConflict.one(
-                    "start",
-                    f"contract {other.contract_id} ({other.kind}, {other.start.isoformat()} to {until}) already covers "
-                    f"{', '.join(sorted(contract_rules.COVERS[contract.kind] & contract_rules.COVERS[other.kind]))} "
-                    f"at service point {contract.service_point_id} in that period",
-                )
+        record_rules.check_tariff(contract, tariff, account_currency=account.currency)
 
     def _check_one_billed_contract(self, contract: Contract) -> None:
-        # Billing bills one service point per account (records.Account): a second billed
-        # contract at the same time would silently go unbilled, so it is refused instead.
-        if not contract.cycle_billed:
-            return
-        for stored in self.contracts.query({"accountId": contract.account_id}):
-            other = stored.record
-            if (
-                other.contract_id != contract.contract_id
-                and other.cycle_billed
-                and other.overlaps(contract.start, contract.end)
-            ):
-                raise RecordConflict.one(
-                    "accountId",
-                    f"account {contract.account_id} already has {other.kind} contract {other.contract_id} at "
-                    f"{other.service_point_id} in that period; billing bills one service point per account",
-                )
+        others = [stored.record for stored in self.contracts.query({"accountId": contract.account_id})]
+        record_rules.check_one_billed_contract(contract, others)
 
     def _refresh_account_view(self, account_id: str) -> None:
         """Billing's fields on the account, from the contract it should bill."""
@@ -526,15 +491,8 @@ class CustomerRecords:
     # --- internals: accounts ----------------------------------------------------------------
 
     def _check_reference_free(self, account: Account) -> None:
-        holders = [
-            a.record.account_id
-            for a in self.accounts.query({"paymentReference": account.payment_reference})
-            if a.record.account_id != account.account_id
-        ]
-        if holders:
-            raise RecordConflict.one(
-                "paymentReference", f"{account.payment_reference} is already account {holders[0]}'s reference"
-            )
+        holders = [a.record.account_id for a in self.accounts.query({"paymentReference": account.payment_reference})]
+        record_rules.reference_taken(account.payment_reference, account.account_id, holders)
 
     # --- internals: generic -----------------------------------------------------------------
 
