@@ -12,6 +12,7 @@ import logging
 
 import azure.functions as func
 
+from shared.collections.command import run_daily_dunning
 from shared.integrations.nightly import run_catalog_sync, run_finance_export
 from shared.invoicing.cycle_run import kick_off_bill_cycle
 from shared.observability import correlation, log_event
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 BILL_CYCLE_SCHEDULE = "0 30 15 * * *"
 CATALOG_SYNC_SCHEDULE = "0 0 16 * * *"
 FINANCE_EXPORT_SCHEDULE = "0 30 16 * * *"
+# Dunning counts days overdue in each account's local date, so any hour after the bill cycle
+# is safe; a repeated or late run takes at most one step per account (see dunning.py).
+DUNNING_SCHEDULE = "0 0 17 * * *"
 
 bp = func.Blueprint()
 
@@ -48,3 +52,10 @@ def catalog_sync_nightly(timer: func.TimerRequest) -> None:
 def finance_export_nightly(timer: func.TimerRequest) -> None:
     with correlation(None):
         run_finance_export()
+
+
+@bp.function_name("dunning_daily")
+@bp.timer_trigger(arg_name="timer", schedule=DUNNING_SCHEDULE, run_on_startup=False, use_monitor=True)
+def dunning_daily(timer: func.TimerRequest) -> None:
+    with correlation(None):
+        run_daily_dunning(get_platform())

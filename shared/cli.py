@@ -161,6 +161,18 @@ def cmd_bill_run(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_collections_run(args: argparse.Namespace) -> int:
+    from shared.collections.command import run_dunning
+
+    platform = _platform()
+    try:
+        document, status = run_dunning(platform, as_of=args.as_of, as_json=args.json)
+    finally:
+        platform.close()
+    _print(document)
+    return status
+
+
 def cmd_timer_catalog_sync(args: argparse.Namespace) -> int:
     from shared.integrations.nightly import run_catalog_sync
 
@@ -259,6 +271,7 @@ EVERY_COMMAND = """every command:
                                       bill the periods due on the chosen accounts; prints the run report
   bill-run report RUN [--json]        a run's report: billed, skipped with reasons, failed, totals (exit 1: failures)
   bill-run retry-failed RUN [--json]  bill the run's failed accounts again
+  collections run [--as-of DATE] [--json]   today's dunning steps: reminders, fees, warnings, disconnection orders
   readings import FILE [--format F] [--dry-run] [--json]
                                       import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
   readings scan-inbox                 queue every file dropped under readings-inbox/drop/ (what the blob trigger does)
@@ -329,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--json", action="store_true", help="print the run report as JSON")
     for parser_ in (start, report, retry):
         parser_.set_defaults(func=cmd_bill_run)
+
+    collections = commands.add_parser("collections", help="collections (dunning)").add_subparsers(
+        dest="collections", required=True
+    )
+    dunning = collections.add_parser("run", help="today's dunning steps (exit 1: an account failed, 2: bad --as-of)")
+    dunning.add_argument("--as-of", help="a local date YYYY-MM-DD, or an ISO date-time with offset (default: now)")
+    dunning.add_argument("--json", action="store_true", help="print the report as JSON")
+    dunning.set_defaults(func=cmd_collections_run)
 
     readings = commands.add_parser("readings", help="meter readings").add_subparsers(dest="readings", required=True)
     importing = readings.add_parser("import", help="import a meter-data file: NEM12, NEM13, or reads as CSV or xlsx")

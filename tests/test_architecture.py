@@ -26,6 +26,9 @@ DOMAIN_MODULES = [
     "shared/invoicing/bill_cycle.py",
     "shared/payments/signature.py",
     "shared/customers/records.py",
+    "shared/customers/record_rules.py",
+    "shared/collections/policy.py",
+    "shared/collections/dunning.py",
 ]
 FORBIDDEN = ("azure", "fastapi", "starlette", "uvicorn", "httpx", "jinja2", "weasyprint", "sqlite3", "shared.platform")
 

@@ -19,6 +19,7 @@ from shared.api import (
     billing_routes,
     call_centre_routes,
     catalog_routes,
+    collections_routes,
     consumption_routes,
     customer_routes,
     payment_routes,
@@ -124,6 +125,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(customer_routes.router)
     app.include_router(service_request_routes.router)
     app.include_router(call_centre_routes.router)
+    app.include_router(collections_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)
