@@ -173,6 +173,27 @@ def cmd_collections_run(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_payments_reconcile(args: argparse.Namespace) -> int:
+    from shared.payments.reconciliation_command import run_reconciliation
+
+    platform = _platform()
+    try:
+        document, status = run_reconciliation(
+            platform,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            fmt=args.format,
+            out=args.out,
+            tz=args.tz,
+            branch=args.branch,
+            channel=args.channel,
+        )
+    finally:
+        platform.close()
+    _print(document)
+    return status
+
+
 def cmd_timer_catalog_sync(args: argparse.Namespace) -> int:
     from shared.integrations.nightly import run_catalog_sync
 
@@ -271,6 +292,8 @@ EVERY_COMMAND = """every command:
                                       bill the periods due on the chosen accounts; prints the run report
   bill-run report RUN [--json]        a run's report: billed, skipped with reasons, failed, totals (exit 1: failures)
   bill-run retry-failed RUN [--json]  bill the run's failed accounts again
+  payments reconcile --from DATE --to DATE [--tz Z] [--branch B] [--channel C] [--format json|csv|xlsx] [--out FILE]
+                                      received, allocated, refunds, chargebacks, fees vs payouts (exit 1: differences)
   collections run [--as-of DATE] [--json]   today's dunning steps: reminders, fees, warnings, disconnection orders
   readings import FILE [--format F] [--dry-run] [--json]
                                       import a meter-data file (exit 0 accepted, 1 partial, 2 rejected)
@@ -342,6 +365,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--json", action="store_true", help="print the run report as JSON")
     for parser_ in (start, report, retry):
         parser_.set_defaults(func=cmd_bill_run)
+
+    payments = commands.add_parser("payments", help="payments").add_subparsers(dest="payments", required=True)
+    reconcile = payments.add_parser("reconcile", help="the ledger against gateway payouts (exit 1 on differences)")
+    reconcile.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (inclusive)")
+    reconcile.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="end day (exclusive)")
+    reconcile.add_argument("--tz", default="UTC", help="IANA zone the days are in (default UTC)")
+    reconcile.add_argument("--branch", help="only this branch")
+    reconcile.add_argument("--channel", help="only this channel (stripe, gateway, bank..., cash, agent)")
+    reconcile.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    reconcile.add_argument("--out", metavar="FILE", help="write the CSV or XLSX here (needed for those formats)")
+    reconcile.set_defaults(func=cmd_payments_reconcile)
 
     collections = commands.add_parser("collections", help="collections (dunning)").add_subparsers(
         dest="collections", required=True

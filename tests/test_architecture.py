@@ -22,6 +22,8 @@ DOMAIN_MODULES = [
     "shared/payments/ledger.py",
     "shared/payments/allocation.py",
     "shared/payments/stripe_events.py",
+    "shared/payments/payouts.py",
+    "shared/payments/reconciliation.py",
     "shared/invoicing/invoice.py",
     "shared/invoicing/bill_cycle.py",
     "shared/payments/signature.py",

@@ -25,6 +25,7 @@ from shared.api import (
     payment_routes,
     rating_routes,
     reading_routes,
+    reconciliation_routes,
     service_request_routes,
     stock_routes,
     stripe_routes,
@@ -126,6 +127,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(service_request_routes.router)
     app.include_router(call_centre_routes.router)
     app.include_router(collections_routes.router)
+    app.include_router(reconciliation_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)

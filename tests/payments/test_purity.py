@@ -9,7 +9,16 @@ import pytest
 
 import shared.payments
 
-CORE = ["facts.py", "ledger.py", "allocation.py", "stripe_events.py", "signature.py", "gateway.py"]
+CORE = [
+    "facts.py",
+    "ledger.py",
+    "allocation.py",
+    "stripe_events.py",
+    "signature.py",
+    "gateway.py",
+    "payouts.py",
+    "reconciliation.py",
+]
 FORBIDDEN = ("azure", "fastapi", "starlette", "httpx", "sqlite3", "shared.platform", "shared.resources")
 
 
