@@ -29,6 +29,7 @@ from shared.api import (
     service_request_routes,
     stock_routes,
     stripe_routes,
+    tariff_routes,
 )
 from shared.api.limits import BodySizeLimit
 from shared.observability import CORRELATION_HEADER, correlation, log_event
@@ -128,6 +129,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(call_centre_routes.router)
     app.include_router(collections_routes.router)
     app.include_router(reconciliation_routes.router)
+    app.include_router(tariff_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)
