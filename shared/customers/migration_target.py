@@ -3,7 +3,7 @@ stored before the run, and writes collected into chunks.
 
 Writes are queued and sent by ``flush``, once per chunk of source rows:
 
-- SQLite: the whole chunk in one transaction (``migration_sqlite.write_many``), so a crash
+- SQLite: the whole chunk in one transaction (``SqliteDocumentStore.write_many``), so a crash
   keeps whole chunks only, and one commit waits for the disk instead of one per document.
 - Any other store (Cosmos DB): document by document, many at a time on a thread pool. A
   chunk goes out in waves, each starting when the one before has finished, so a record's
@@ -95,9 +95,7 @@ class MigrationTarget:
             return self.documents.container(container).query({"kind": kind, field: value})
         key = (container, kind, field)
         if key not in self._indexes:
-            from shared.customers.migration_sqlite import field_index
-
-            self._indexes[key] = field_index(self._sqlite, container, kind=kind, field=field)
+            self._indexes[key] = self._sqlite.field_index(container, kind=kind, field=field)
         found = []
         for partition, doc_id in self._indexes[key].get(value, ()):
             doc = self.find(container, doc_id, partition)
@@ -128,10 +126,8 @@ class MigrationTarget:
         started = time.perf_counter()
         try:
             if self._sqlite is not None:
-                from shared.customers.migration_sqlite import write_many
-
                 ordered = sorted(writes, key=lambda w: w.wave)  # stable: rows keep their order
-                write_many(self._sqlite, [(w.container, w.op) for w in ordered])
+                self._sqlite.write_many([(w.container, w.op) for w in ordered])
             else:
                 for wave in sorted({w.wave for w in writes}):
                     self._send_parallel([w for w in writes if w.wave == wave])

@@ -38,6 +38,7 @@ from shared.platform.documents.validation import (
     checked_order,
     checked_partition,
     checked_where,
+    field_path,
 )
 from shared.resources import DOCUMENT_CONTAINERS, DocumentContainer
 
@@ -257,6 +258,48 @@ class SqliteDocumentStore:
             return self._containers[name]
         except KeyError:
             raise ValueError(f"unknown document container {name!r}; known: {sorted(self._containers)}") from None
+
+    # -- beyond the port: what only the embedded store can offer, for bulk loading -----------
+
+    def write_many(self, writes: Sequence[tuple[str, BatchOperation]]) -> None:
+        """Create/replace/upsert operations on any containers and partitions in ONE
+        transaction: all of them or none. BatchFailed names the first that failed (an id
+        already taken, a stale ETag), after which nothing of the call is stored.
+
+        The port's ``batch`` stays one partition of one container (Cosmos DB's limit, kept
+        here so nothing passes on SQLite that Cosmos DB would refuse). A bulk load whose
+        records span many partitions would otherwise wait for one disk commit per record;
+        Cosmos DB has no cross-partition transaction, SQLite has, so a loader may use it."""
+        prepared = []
+        for name, op in writes:
+            container = self.container(name)
+            if op.document is None or op.kind == "delete":
+                raise ValueError(f"{name}: write_many takes create, replace and upsert operations")
+            document = checked_document(op.document, name, container.partition_key)
+            prepared.append((container, BatchOperation(op.kind, document=document, etag=op.etag)))
+        with self.writing() as db:
+            for index, (container, op) in enumerate(prepared):
+                assert op.document is not None
+                try:
+                    container._apply(db, op.document[container.partition_key], op)
+                except DocumentStoreError as cause:
+                    raise BatchFailed(container.name, index, cause) from None
+
+    def field_index(self, container: str, *, kind: str, field: str) -> dict[Any, list[tuple[str, str]]]:
+        """Where each value of ``field`` is (value -> [(partition, id)]) over the container's
+        documents of that ``kind``, read in one pass without decoding the documents: for a
+        loader's many equality look-ups that ``query`` would answer with a scan each."""
+        self.container(container)  # an unknown container is refused by name
+        index: dict[Any, list[tuple[str, str]]] = {}
+        with self.reading() as db:
+            cursor = db.execute(
+                "SELECT partition, id, json_extract(body, ?) FROM documents "
+                "WHERE container = ? AND json_extract(body, '$.kind') = ?",
+                (_json_path(field_path(field)), container, kind),
+            )
+            for partition, doc_id, value in cursor:
+                index.setdefault(value, []).append((partition, doc_id))
+        return index
 
     def close(self) -> None:
         with self._lock:
