@@ -173,6 +173,23 @@ def cmd_collections_run(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_payments_import_statement(args: argparse.Namespace) -> int:
+    from shared.payments.statement_command import run_import_statement
+
+    platform = _platform()
+    try:
+        document, status = run_import_statement(
+            platform, args.file, fmt=args.format, as_json=args.json, account=args.account
+        )
+    finally:
+        platform.close()
+    if args.json:
+        _print(document)
+    else:
+        print(document["text"])
+    return status
+
+
 def cmd_payments_reconcile(args: argparse.Namespace) -> int:
     from shared.payments.reconciliation_command import run_reconciliation
 
@@ -292,6 +309,8 @@ EVERY_COMMAND = """every command:
                                       bill the periods due on the chosen accounts; prints the run report
   bill-run report RUN [--json]        a run's report: billed, skipped with reasons, failed, totals (exit 1: failures)
   bill-run retry-failed RUN [--json]  bill the run's failed accounts again
+  payments import-statement FILE [--format auto|csv|camt053] [--account A] [--json]
+                                      post a bank statement's credits by payment reference; the rest: unmatched queue
   payments reconcile --from DATE --to DATE [--tz Z] [--branch B] [--channel C] [--format json|csv|xlsx] [--out FILE]
                                       received, allocated, refunds, chargebacks, fees vs payouts (exit 1: differences)
   collections run [--as-of DATE] [--json]   today's dunning steps: reminders, fees, warnings, disconnection orders
@@ -367,6 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
         parser_.set_defaults(func=cmd_bill_run)
 
     payments = commands.add_parser("payments", help="payments").add_subparsers(dest="payments", required=True)
+    statement = payments.add_parser(
+        "import-statement", help="import a bank statement, CSV or camt.053 (exit 0 posted, 1 partial, 2 refused)"
+    )
+    statement.add_argument("file", metavar="FILE")
+    statement.add_argument("--format", choices=["auto", "csv", "camt053"], default="auto")
+    statement.add_argument("--account", help="our bank account, for a CSV without an account column")
+    statement.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    statement.set_defaults(func=cmd_payments_import_statement)
     reconcile = payments.add_parser("reconcile", help="the ledger against gateway payouts (exit 1 on differences)")
     reconcile.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (inclusive)")
     reconcile.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="end day (exclusive)")

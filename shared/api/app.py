@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api import (
+    bank_routes,
     billing_routes,
     call_centre_routes,
     catalog_routes,
@@ -130,6 +131,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(collections_routes.router)
     app.include_router(reconciliation_routes.router)
     app.include_router(tariff_routes.router)
+    app.include_router(bank_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)

@@ -31,6 +31,8 @@ class PaymentReceived:
     reference: str | None  # the payment reference the customer quoted; None: unknown payer
     invoice_number: str | None = None  # an invoice the payer named explicitly, if any
     charge_id: str | None = None
+    payer_name: str | None = None  # as the bank or the receipt shows it: for an operator matching by hand
+    source: str | None = None  # where it came from ("statement st-1 line 4"): shown in the unmatched queue
 
     @property
     def key(self) -> str:

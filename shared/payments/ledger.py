@@ -13,6 +13,12 @@ The chart of accounts is small on purpose:
 - ``clearing:<gateway>``: money held by the gateway until it pays out (reconciled against
   payouts later).
 - ``suspense``: money received that names no account we know; an operator matches it.
+  Matching posts an *assignment* (``assignment:<payment key>``) in the customer account:
+  suspense is debited and the receivable credited, so the money leaves suspense by a
+  balanced entry of its own and the original receipt is never edited. The assignment is
+  typed ``payment`` because, for the customer account, it is the payment arriving: it
+  names the invoice, refunds of the payment are posted against it, and allocation folds
+  it like any other payment.
 
 Balances are never stored: an account's balance is the sum of its postings, and what each
 invoice still has open is derived from them by ``allocation.py``.
@@ -83,6 +89,18 @@ def invoice_posting_id(invoice_id: str) -> str:
 
 def payment_posting_id(payment_key: str) -> str:
     return f"payment:{payment_key}"
+
+
+ASSIGNMENT_PREFIX = "assignment:"
+
+
+def assignment_posting_id(payment_key: str) -> str:
+    """One assignment per payment, whoever assigns it and however often."""
+    return f"{ASSIGNMENT_PREFIX}{payment_key}"
+
+
+def is_assignment(posting_set: PostingSet) -> bool:
+    return posting_set.posting_id.startswith(ASSIGNMENT_PREFIX)
 
 
 def reversal_posting_id(fact: Reversal) -> str:
@@ -266,6 +284,34 @@ def payment_postings(
     )
 
 
+def assignment_postings(
+    payment: PostingSet, *, account_id: str, amount: Money, named_invoice_id: str | None, event_id: str | None
+) -> PostingSet:
+    """An operator matched money held in suspense to a customer account: suspense gives it up
+    and the customer owes that much less. ``amount`` is what is left of the payment (a refund
+    already taken out of suspense is not moved again)."""
+    if payment.account_id != UNALLOCATED or payment.type is not PostingType.PAYMENT:
+        raise ValueError(f"{payment.posting_id} is not a payment held in suspense")
+    if account_id == UNALLOCATED:
+        raise ValueError("an assignment names a customer account, not the suspense pseudo-account")
+    return _checked(
+        PostingSet(
+            posting_id=assignment_posting_id(payment.payment_key or payment.posting_id),
+            account_id=account_id,
+            type=PostingType.PAYMENT,
+            occurred_at=payment.occurred_at,  # when the customer paid: what dunning and ageing need
+            currency=payment.currency,
+            postings=_postings([(SUSPENSE, amount), (RECEIVABLE, -amount)]),
+            event_id=event_id,
+            payment_key=payment.payment_key,
+            payment_id=payment.payment_id,
+            charge_id=payment.charge_id,
+            invoice_id=named_invoice_id,
+            reference=payment.reference,
+        )
+    )
+
+
 def reversal_postings(fact: Reversal, *, payment: PostingSet, event_id: str | None) -> PostingSet:
     """A refund or chargeback takes money back out of the gateway and reopens what the payment
     settled; a won dispute does the opposite. Always against the account the payment credited."""
@@ -300,7 +346,7 @@ def reversal_postings(fact: Reversal, *, payment: PostingSet, event_id: str | No
 
 
 def payment_amount(payment: PostingSet) -> Money:
-    """What a payment set brought in (its clearing debit)."""
+    """What a payment set brought in (its clearing debit; an assignment's suspense debit)."""
     return payment.total(Side.DEBIT)
 
 

@@ -31,6 +31,7 @@ from shared.payments.ledger import (
     PostingSet,
     PostingType,
     invoice_postings,
+    is_assignment,
     still_reversible,
 )
 from shared.payments.ledger_store import LedgerStore
@@ -122,10 +123,15 @@ def check_ledger(documents: DocumentStore) -> LedgerReport:
     for posting_set in sound:
         by_account[posting_set.account_id].append(posting_set)
     for account_id, account_sets in sorted(by_account.items()):
+        if account_id == UNALLOCATED:  # suspense holds whatever currency arrived: judge each alone
+            for currency in sorted({s.currency for s in account_sets}):
+                problems += _account_problems(account_id, [s for s in account_sets if s.currency == currency])
+            continue
         problems += _account_problems(account_id, account_sets)
     return LedgerReport(
         postings=len(sets),
-        payments=sum(s.type is PostingType.PAYMENT for s in sets),
+        # An assignment out of suspense is typed payment too, but moves a payment already counted.
+        payments=sum(s.type is PostingType.PAYMENT and not is_assignment(s) for s in sets),
         accounts=len({s.account_id for s in sets} - {UNALLOCATED}),
         problems=tuple(problems),
     )
