@@ -284,7 +284,7 @@ class BankStatements:
         # statement pays many invoices of many accounts). A crash before this point is mended
         # by importing the file again, which posts nothing and refreshes the same accounts.
         for account_id in sorted({o.account_id for o in outcomes if o.account_id and o.account_id != UNALLOCATED}):
-            self._ledger.projection.refresh(account_id)
+            self._ledger.refresh_account(account_id, now=now)
         outcomes += [
             LineOutcome(e.line, e.where or f"line {e.line}", "rejected", e.message, field=e.field)
             for e in parsed.errors

@@ -111,6 +111,7 @@ class Outcome:
 
 class PaymentLedger:
     def __init__(self, documents: DocumentStore, bus: MessageSender) -> None:
+        self._documents = documents
         self._store = LedgerStore(documents)
         self._inbox = WebhookInbox(documents)
         self._projection = InvoiceProjection(documents, self._store)
@@ -281,7 +282,7 @@ class PaymentLedger:
             if stored is not None and payment_amount(stored) != fact.amount:
                 detail += f"; this event says {fact.amount}, the payment was posted as {payment_amount(stored)}"
                 log_event(log, "payment events disagree on the amount", logging.WARNING, payment=fact.key)
-        self._after(posting, provider=fact.provider, charge_id=fact.charge_id, refresh=refresh)
+        self._after(posting, provider=fact.provider, charge_id=fact.charge_id, now=now, refresh=refresh)
         return Outcome("posted" if added else "already-posted", detail, posting.posting_id, account_id)
 
     def _record_reversal(self, fact: Reversal, event_id: str | None, now: datetime) -> Outcome:
@@ -301,7 +302,7 @@ class PaymentLedger:
         self._reversal_fits(fact, payment)
         posting = reversal_postings(fact, payment=payment, event_id=event_id)
         added = self._store.add(posting, posted_at=now)
-        self._after(posting, provider=fact.provider, charge_id=None)
+        self._after(posting, provider=fact.provider, charge_id=None, now=now)
         detail = f"{fact.amount} {posting.type.value} {reversal_posting_id(fact)} of {payment.payment_key}"
         return Outcome("posted" if added else "already-posted", detail, posting.posting_id, payment.account_id)
 
@@ -360,12 +361,25 @@ class PaymentLedger:
             payment, account_id=account_id, amount=left, named_invoice_id=payer.named_invoice_id, event_id=event_id
         )
         added = self._store.add(posting, posted_at=now)
-        self._after(posting, provider=provider, charge_id=None)
+        self._after(posting, provider=provider, charge_id=None, now=now)
         log_event(log, "suspense payment assigned", payment=payment_key, account=account_id, posted=added)
         detail = f"{left} of {payment_key} moved from suspense to account {account_id}"
         return Outcome("posted" if added else "already-posted", detail, posting.posting_id, account_id)
 
-    def _after(self, posting: PostingSet, *, provider: str, charge_id: str | None, refresh: bool = True) -> None:
+    def refresh_account(self, account_id: str, *, now: datetime) -> None:
+        """Re-derive the account's invoices from its postings, then let collections see the
+        result at once (a payment that clears the overdue debt closes its dunning case and
+        orders a reconnection if it was cut off). Repeatable: a crash after it is mended by
+        the redelivery doing it again."""
+        self._projection.refresh(account_id)
+        # Late import: collections reads the ledger, so the ledger cannot import it at load.
+        from shared.collections.command import settle_after_payment
+
+        settle_after_payment(self._documents, account_id, now=now)
+
+    def _after(
+        self, posting: PostingSet, *, provider: str, charge_id: str | None, now: datetime, refresh: bool = True
+    ) -> None:
         """Release what waited for this posting, then re-derive the account's invoices."""
         for held in self._inbox.held_for(provider, posting_id=posting.posting_id, charge_id=charge_id):
             digest = hashlib.sha256(posting.posting_id.encode()).hexdigest()[:16]
@@ -376,7 +390,7 @@ class PaymentLedger:
             )
             log_event(log, "held event released", eventId=held, by=posting.posting_id)
         if refresh and posting.account_id != UNALLOCATED:
-            self._projection.refresh(posting.account_id)
+            self.refresh_account(posting.account_id, now=now)
 
 
 def _assignment_claim(payment_key: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.bootstrap import Platform
-from shared.collections.command import run_daily_dunning, settle_after_payment
+from shared.collections.command import run_daily_dunning
 from shared.collections.dunning_service import RunReport
 from shared.demo.sample_utility import seed_sample_utility
 from shared.invoicing.invoice import Invoice, Party
@@ -76,8 +76,7 @@ class Book:
         reference = self.documents.container(ACCOUNTS.name).get(ACCOUNT, ACCOUNT)["paymentReference"]
         fact = PaymentReceived("gateway", payment_id, Money.of(amount, "AUD"), self.clock.now, reference)
         outcome = PaymentLedger(self.documents, self.platform.bus).record(fact, event_id=None, now=self.clock.now)
-        assert outcome.status == "posted", outcome
-        settle_after_payment(self.documents, ACCOUNT, now=self.clock.now)
+        assert outcome.status == "posted", outcome  # the ledger itself told collections
 
     def flag(self, **flags: bool) -> None:
         customers = self.documents.container(CUSTOMERS.name)

@@ -247,3 +247,12 @@ def test_the_command_refuses_a_bad_as_of_and_runs_nothing(book, value):
     document, status = run_dunning(book.platform, as_of=value, as_json=True)
     assert status == 2 and document["error"] == "bad_as_of" and value in document["message"]
     assert book.cases() == []
+
+
+def test_the_payment_itself_closes_the_case_without_waiting_for_the_daily_run(book):
+    book.walk(range(0, 10))
+    [open_case] = book.cases()
+    assert open_case["status"] == "open"
+    book.pay(10, "220.00", "pay-1")  # posted through the ledger; no dunning run after it
+    [case] = book.cases()
+    assert (case["status"], case["closeReason"], case["closedOn"]) == ("closed", "paid", "2026-10-26")
