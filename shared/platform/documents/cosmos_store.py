@@ -4,14 +4,25 @@ SDK failures become the store's own errors with one short message naming the end
 so a caller (and an operator reading a log) never has to read SDK internals. Retries are
 kept few and short: a Cosmos DB that is down surfaces within seconds as StorageUnavailable,
 and the message bus, not a blocked worker, does the patient retrying.
+
+Threads: one store serves the API's thread pool and the bus worker at once, but one SDK
+client must not serve two threads at once. Microsoft's training material calls the Python
+SDK thread-safe, yet azure-cosmos (4.17) keeps per-client mutable state that every request
+writes without a lock: the retry utility stores each answer's throttle counts into
+``client_connection.last_response_headers``, the map the previous request (maybe another
+thread's) left there and may still be reading. The SDK's maintainers say that map "is not
+thread safe" (Azure/azure-sdk-for-python#35791; #33496 attempted the fix), and threads
+sharing a client here failed now and then with "OrderedDict mutated during iteration". So
+every call borrows a client of its own from a ``ClientPool``: one client per thread in
+flight, each reused by later calls, all closed with the store.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ClientAuthenticationError, ServiceRequestError, ServiceResponseError
@@ -62,12 +73,65 @@ def _first_line(exc: BaseException, limit: int = 200) -> str:
     return line.rsplit(": ", 1)[-1][:limit] if "Errno" in line else line[:limit]
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=_Closable)
+
+
+class ClientPool(Generic[ClientT]):
+    """Clients lent to one thread at a time and taken back for the next call.
+
+    As many clients exist as calls were ever in flight at once (the thread pools that call
+    bound that), each with its own connections; a client is made outside the lock, since
+    making one asks the server for the account's regions."""
+
+    def __init__(self, make: Callable[[], ClientT]) -> None:
+        self._make = make
+        self._idle: list[ClientT] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def add(self, client: ClientT) -> None:
+        """Take ``client`` (made by the caller, e.g. to fail early on bad settings) as idle."""
+        self._give_back(client)
+
+    @contextmanager
+    def borrowed(self) -> Iterator[ClientT]:
+        with self._lock:
+            if self._closed:
+                raise DocumentStoreError("the Cosmos DB store is closed; open a new one")
+            client = self._idle.pop() if self._idle else None
+        if client is None:
+            client = self._make()
+        try:
+            yield client
+        finally:
+            self._give_back(client)
+
+    def close(self) -> None:
+        """Close the idle clients now, and each client still lent when it comes back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for client in idle:
+            client.close()
+
+    def _give_back(self, client: ClientT) -> None:
+        with self._lock:
+            keep = not self._closed
+            if keep:
+                self._idle.append(client)
+        if not keep:
+            client.close()
+
+
 class CosmosContainer:
-    def __init__(self, store: CosmosDocumentStore, definition: DocumentContainer, proxy: ContainerProxy) -> None:
+    def __init__(self, store: CosmosDocumentStore, definition: DocumentContainer) -> None:
         self.name = definition.name
         self.partition_key = definition.partition_key
         self._store = store
-        self._proxy = proxy
 
     def get(self, doc_id: str, partition: str) -> Document:
         document = self.find(doc_id, partition)
@@ -77,9 +141,9 @@ class CosmosContainer:
 
     def find(self, doc_id: str, partition: str) -> Document | None:
         checked_key(doc_id, partition, self.name)
-        with self._translated(doc_id, partition):
+        with self._translated(doc_id, partition), self._store.proxy(self.name) as proxy:
             try:
-                return _clean(self._proxy.read_item(doc_id, partition_key=partition))
+                return _clean(proxy.read_item(doc_id, partition_key=partition))
             except CosmosHttpResponseError as exc:
                 if exc.status_code == 404 and exc.sub_status != _OWNER_RESOURCE_NOT_FOUND:
                     return None
@@ -87,30 +151,36 @@ class CosmosContainer:
                     raise
             # The local test server answers 500 instead of 404 when the document is absent.
             # A query inside the partition settles it, and is right on any server.
-            found = self._select({"id": doc_id}, partition=partition, order_by=None, limit=1)
+            found = self._select(proxy, {"id": doc_id}, partition=partition, order_by=None, limit=1)
             return found[0] if found else None
 
     def create(self, document: Mapping[str, Any]) -> Document:
         body = checked_document(document, self.name, self.partition_key)
-        with self._translated(body["id"], body[self.partition_key], absent_is_document=False):
-            return _clean(self._proxy.create_item(body))
+        with (
+            self._translated(body["id"], body[self.partition_key], absent_is_document=False),
+            self._store.proxy(self.name) as proxy,
+        ):
+            return _clean(proxy.create_item(body))
 
     def replace(self, document: Mapping[str, Any], *, etag: str | None) -> Document:
         body = checked_document(document, self.name, self.partition_key)
         condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag is not None else {}
-        with self._translated(body["id"], body[self.partition_key]):
-            return _clean(self._proxy.replace_item(body["id"], body, **condition))
+        with self._translated(body["id"], body[self.partition_key]), self._store.proxy(self.name) as proxy:
+            return _clean(proxy.replace_item(body["id"], body, **condition))
 
     def upsert(self, document: Mapping[str, Any]) -> Document:
         body = checked_document(document, self.name, self.partition_key)
-        with self._translated(body["id"], body[self.partition_key], absent_is_document=False):
-            return _clean(self._proxy.upsert_item(body))
+        with (
+            self._translated(body["id"], body[self.partition_key], absent_is_document=False),
+            self._store.proxy(self.name) as proxy,
+        ):
+            return _clean(proxy.upsert_item(body))
 
     def delete(self, doc_id: str, partition: str, *, etag: str | None = None) -> None:
         checked_key(doc_id, partition, self.name)
         condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag is not None else {}
-        with self._translated(doc_id, partition):
-            self._proxy.delete_item(doc_id, partition_key=partition, **condition)
+        with self._translated(doc_id, partition), self._store.proxy(self.name) as proxy:
+            proxy.delete_item(doc_id, partition_key=partition, **condition)
 
     def query(
         self,
@@ -122,12 +192,19 @@ class CosmosContainer:
     ) -> list[Document]:
         if partition is not None:
             checked_partition(partition, self.name)
-        with self._translated(None, partition):
-            return self._select(where, partition=partition, order_by=order_by, limit=limit)
+        with self._translated(None, partition), self._store.proxy(self.name) as proxy:
+            return self._select(proxy, where, partition=partition, order_by=order_by, limit=limit)
 
     def _select(
-        self, where: Mapping[str, Any] | None, *, partition: str | None, order_by: str | None, limit: int | None
+        self,
+        proxy: ContainerProxy,
+        where: Mapping[str, Any] | None,
+        *,
+        partition: str | None,
+        order_by: str | None,
+        limit: int | None,
     ) -> list[Document]:
+        """Every page is read here, while the caller still holds the proxy's client."""
         conditions, parameters = [], []
         for index, (path, value) in enumerate(checked_where(where)):
             conditions.append(f"{_field(path)} = @p{index}")
@@ -150,7 +227,7 @@ class CosmosContainer:
         if order is not None:
             path, descending = order
             sql += f" ORDER BY {_field(path)} {'DESC' if descending else 'ASC'}"
-        items = self._proxy.query_items(sql, parameters=parameters, **scope)
+        items = proxy.query_items(sql, parameters=parameters, **scope)
         return [_clean(item) for item in items]
 
     def batch(self, partition: str, operations: Sequence[BatchOperation]) -> list[Document]:
@@ -158,11 +235,9 @@ class CosmosContainer:
         cleaned = checked_batch(operations, partition, self.name, self.partition_key)
         if not cleaned:
             return []  # Cosmos DB refuses an empty batch; nothing to do is not an error
-        with self._translated(None, partition):
+        with self._translated(None, partition), self._store.proxy(self.name) as proxy:
             try:
-                results = self._proxy.execute_item_batch(
-                    [self._sdk_operation(op) for op in cleaned], partition_key=partition
-                )
+                results = proxy.execute_item_batch([self._sdk_operation(op) for op in cleaned], partition_key=partition)
             except CosmosBatchOperationError as exc:
                 op = cleaned[exc.error_index]
                 doc_id = op.doc_id if op.document is None else op.document["id"]
@@ -197,6 +272,9 @@ class CosmosDocumentStore:
     """Containers are created (when ``create_if_missing``) on first use, not at start-up:
     a cold start of one function should not wait on fourteen container checks.
 
+    Safe to share between threads: each call runs on a client no other thread is using
+    (see the module's note and ``ClientPool``).
+
     ``endpoint_discovery=False`` suits a single-endpoint server (the local test server):
     there is no other region to fail over to, and the SDK's regional retry would add half
     a second to each of that server's 500 answers for a missing document."""
@@ -224,10 +302,11 @@ class CosmosDocumentStore:
         self._database_ready = False
         self._lock = threading.Lock()
         credential: Any = key if key else _managed_identity()
-        with self.translated(None, None, None):
-            self._client = CosmosClient(
+
+        def make_client() -> CosmosClient:
+            return CosmosClient(
                 endpoint,
-                credential,
+                credential,  # one credential for all clients: DefaultAzureCredential caches its token
                 connection_verify=verify_tls,
                 # Per attempt, connecting and reading; one retry on a refused connection,
                 # none on a read that timed out (the write may have landed; the caller decides).
@@ -241,7 +320,11 @@ class CosmosDocumentStore:
                 retry_throttle_backoff_max=30,
                 enable_endpoint_discovery=endpoint_discovery,
             )
-        self._database: DatabaseProxy = self._client.get_database_client(database)
+
+        self._clients: ClientPool[CosmosClient] = ClientPool(make_client)
+        # The first client now, so bad settings or an unreachable server fail here, not later.
+        with self.translated(None, None, None):
+            self._clients.add(make_client())
 
     def container(self, name: str) -> CosmosContainer:
         with self._lock:
@@ -251,23 +334,28 @@ class CosmosDocumentStore:
                 definition = self._definitions[name]
             except KeyError:
                 raise ValueError(f"unknown document container {name!r}; known: {sorted(self._definitions)}") from None
-            with self.translated(name, None, None):
-                proxy = self._container_proxy(definition)
-            self._containers[name] = CosmosContainer(self, definition, proxy)
+            if self._create_if_missing:
+                with self.translated(name, None, None), self._clients.borrowed() as client:
+                    self._create_container(client, definition)
+            self._containers[name] = CosmosContainer(self, definition)
             return self._containers[name]
 
-    def close(self) -> None:
-        self._client.close()
+    @contextmanager
+    def proxy(self, container: str) -> Iterator[ContainerProxy]:
+        """``container`` on a client lent to this thread alone until the block ends.
+        (Proxies are plain handles; what they cache lives in their client.)"""
+        with self._clients.borrowed() as client:
+            yield client.get_database_client(self._database_name).get_container_client(container)
 
-    def _container_proxy(self, definition: DocumentContainer) -> ContainerProxy:
-        if not self._create_if_missing:
-            return self._database.get_container_client(definition.name)
+    def close(self) -> None:
+        self._clients.close()
+
+    def _create_container(self, client: CosmosClient, definition: DocumentContainer) -> None:
         if not self._database_ready:
-            self._database = self._client.create_database_if_not_exists(self._database_name)
+            client.create_database_if_not_exists(self._database_name)
             self._database_ready = True
-        return self._database.create_container_if_not_exists(
-            definition.name, PartitionKey(path=f"/{definition.partition_key}")
-        )
+        database: DatabaseProxy = client.get_database_client(self._database_name)
+        database.create_container_if_not_exists(definition.name, PartitionKey(path=f"/{definition.partition_key}"))
 
     @contextmanager
     def translated(
