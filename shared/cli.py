@@ -60,10 +60,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     drain = getattr(platform.bus, "drain", None)
 
     def deliver_forever() -> None:
-        # The in-process bus has no host to push messages: a worker thread delivers them.
-        while not stop.wait(0.5):
-            if drain is not None:
-                drain()
+        # The in-process bus has no host to push messages: a worker thread delivers them, a
+        # few at a time, so a stop request is seen between messages rather than after a
+        # whole backlog (what is left stays on the bus, in its SQLite file, for next time).
+        while not stop.is_set():
+            if drain is None or drain(max_messages=20).delivered == 0:
+                stop.wait(0.5)
 
     worker = threading.Thread(target=deliver_forever, name="gridledger-bus", daemon=True)
     worker.start()
@@ -71,7 +73,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
     finally:
         stop.set()
-        worker.join(timeout=5)
+        # The message in hand finishes before the store closes under it: closing first
+        # made every waiting message fail on "store is closed" and dead-letter.
+        worker.join(timeout=60)
         platform.close()
     return 0
 
