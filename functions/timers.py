@@ -15,12 +15,16 @@ import azure.functions as func
 from shared.collections.command import run_daily_dunning
 from shared.integrations.nightly import run_catalog_sync, run_finance_export
 from shared.invoicing.cycle_run import kick_off_bill_cycle
+from shared.invoicing.rebill import run_rebills
 from shared.observability import correlation, log_event
 from shared.runtime import get_platform
 
 log = logging.getLogger(__name__)
 
 BILL_CYCLE_SCHEDULE = "0 30 15 * * *"
+# Corrected meter data rebills before the day's bill cycle; any hour is safe (each period is
+# credited and rebilled once, from the open rebill-needed markers, however often it runs).
+REBILL_SCHEDULE = "0 0 15 * * *"
 CATALOG_SYNC_SCHEDULE = "0 0 16 * * *"
 FINANCE_EXPORT_SCHEDULE = "0 30 16 * * *"
 # Dunning counts days overdue in each account's local date, so any hour after the bill cycle
@@ -59,3 +63,14 @@ def finance_export_nightly(timer: func.TimerRequest) -> None:
 def dunning_daily(timer: func.TimerRequest) -> None:
     with correlation(None):
         run_daily_dunning(get_platform())
+
+
+@bp.function_name("rebill_daily")
+@bp.timer_trigger(arg_name="timer", schedule=REBILL_SCHEDULE, run_on_startup=False, use_monitor=True)
+def rebill_daily(timer: func.TimerRequest) -> None:
+    with correlation(None):
+        platform = get_platform()
+        report, status = run_rebills(platform, as_of=platform.clock())
+        if status:
+            failed = [p for p in report["periods"] if p["outcome"] == "failed"]
+            log_event(log, "rebill run had failed periods", logging.ERROR, failed=len(failed))

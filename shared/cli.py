@@ -230,27 +230,32 @@ def cmd_timer_finance_export(args: argparse.Namespace) -> int:
 
 
 def cmd_invoices_list(args: argparse.Namespace) -> int:
-    from shared.resources import INVOICES
+    from shared.invoicing.invoices_command import run_invoices_list
 
     platform = _platform()
-    docs = platform.documents.container(INVOICES.name).query(partition=args.account, order_by="number")
-    _print(
-        [
-            {
-                "number": d["number"],
-                "accountId": d["accountId"],
-                "periodStart": d["periodStart"],
-                "periodEnd": d["periodEnd"],
-                "total": d["total"]["amount"],
-                "currency": d["currency"],
-                "status": d["status"],
-                "pdf": d.get("pdfBlob"),
-            }
-            for d in docs
-            if d["status"] != "draft"
-        ]
-    )
-    return 0
+    try:
+        rows, status = run_invoices_list(platform, status=args.status, account=args.account)
+    finally:
+        platform.close()
+    _print(rows)
+    return status
+
+
+def cmd_rebills_run(args: argparse.Namespace) -> int:
+    from shared.invoicing.rebill import run_rebills
+
+    platform = _platform()
+    try:
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else platform.clock()
+        if as_of.tzinfo is None:
+            raise SystemExit("--as-of needs a UTC offset, e.g. 2026-11-02T09:00:00+11:00")
+        report, status = run_rebills(platform, as_of=as_of)
+        if hasattr(platform.bus, "drain"):
+            platform.bus.drain()  # render and mail the credit notes and new invoices
+    finally:
+        platform.close()
+    _print(report)
+    return status
 
 
 def cmd_readings_import(args: argparse.Namespace) -> int:
@@ -308,7 +313,8 @@ EVERY_COMMAND = """every command:
   timers bill-cycle [--as-of ISO]     the daily bill-cycle kick-off (bills every period due)
   timers catalog-sync                 the nightly catalog sync
   timers finance-export               the nightly finance export
-  invoices list [--account A]         issued invoices
+  invoices list [--status S] [--account A] [--json]   issued invoices and credit notes, with open amounts
+  rebills run [--as-of ISO]           credit and rebill the invoiced periods whose meter data was corrected
   bill-run start [--as-of ISO] [--branch B] [--cycle C] [--account A]... [--run-id R] [--no-wait] [--json]
                                       bill the periods due on the chosen accounts; prints the run report
   bill-run report RUN [--json]        a run's report: billed, skipped with reasons, failed, totals (exit 1: failures)
@@ -366,9 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
     timers.add_parser("finance-export", help="the nightly finance export").set_defaults(func=cmd_timer_finance_export)
 
     invoices = commands.add_parser("invoices", help="issued invoices").add_subparsers(dest="invoices", required=True)
-    listing = invoices.add_parser("list", help="list issued invoices")
+    listing = invoices.add_parser("list", help="list issued invoices and credit notes")
     listing.add_argument("--account", help="only this account")
+    listing.add_argument("--status", choices=["issued", "sent", "partly_paid", "paid", "overdue", "credited"])
+    listing.add_argument("--json", action="store_true", help="print JSON (the default)")
     listing.set_defaults(func=cmd_invoices_list)
+
+    rebills = commands.add_parser("rebills", help="rebill periods with corrected meter data").add_subparsers(
+        dest="rebills", required=True
+    )
+    rebill_run = rebills.add_parser("run", help="credit and rebill every invoiced period with corrected meter data")
+    rebill_run.add_argument("--as-of", help="ISO date-time with offset (default: now)")
+    rebill_run.set_defaults(func=cmd_rebills_run)
 
     bill_run = commands.add_parser("bill-run", help="bill runs").add_subparsers(dest="bill_run", required=True)
     start = bill_run.add_parser("start", help="bill the periods due on the chosen accounts (all by default)")

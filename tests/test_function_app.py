@@ -52,6 +52,7 @@ def test_function_app_registers_http_queue_and_timer_triggers():
         "catalog_sync_nightly": "0 0 16 * * *",
         "finance_export_nightly": "0 30 16 * * *",
         "dunning_daily": "0 0 17 * * *",
+        "rebill_daily": "0 0 15 * * *",
     }
 
 
@@ -61,7 +62,7 @@ def test_importing_the_app_reads_no_settings(monkeypatch):
     import shared.runtime
 
     shared.runtime.use_platform(None)
-    assert len(registered()) == 11
+    assert len(registered()) == 12
 
 
 def test_host_json_hands_every_path_to_fastapi_and_uses_the_v4_bundle():

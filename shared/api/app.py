@@ -22,6 +22,7 @@ from shared.api import (
     catalog_routes,
     collections_routes,
     consumption_routes,
+    credit_note_routes,
     customer_routes,
     payment_routes,
     rating_routes,
@@ -132,6 +133,7 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(reconciliation_routes.router)
     app.include_router(tariff_routes.router)
     app.include_router(bank_routes.router)
+    app.include_router(credit_note_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)

@@ -61,6 +61,24 @@ def invoice_id_for(account_id: str, period: BillingPeriod) -> str:
     return f"{account_id}:{period.start.isoformat()}"
 
 
+def revision_id_for(account_id: str, period: BillingPeriod, revision: int) -> str:
+    """The period's invoice after ``revision - 1`` rebills: the first is the plain
+    ``invoice_id_for``, the next ``<that>:r2``, then ``:r3``; derived, so a redelivered
+    rebill finds the invoice it already issued."""
+    base = invoice_id_for(account_id, period)
+    return base if revision == 1 else f"{base}:r{revision}"
+
+
+def revision_of(invoice_id: str, account_id: str, period_start: date) -> int | None:
+    """Which revision of its period's invoice ``invoice_id`` is; None for any other invoice
+    (a completed sale's, a credit note)."""
+    base = f"{account_id}:{period_start.isoformat()}"
+    if invoice_id == base:
+        return 1
+    suffix = invoice_id.removeprefix(f"{base}:r")
+    return int(suffix) if suffix != invoice_id and suffix.isdigit() and int(suffix) >= 2 else None
+
+
 class BillingService:
     def __init__(self, documents: DocumentStore, bus: MessageSender, *, supplier: Supplier) -> None:
         self._documents = documents
@@ -136,6 +154,31 @@ class BillingService:
         outcome = BillOutcome(account_id, period, "billed", invoice_number=issued.number)
         self._after_issue(issued, outcome, run_id)
         return outcome
+
+    def rated_draft(self, *, account_id: str, period: BillingPeriod, invoice_id: str) -> tuple[Invoice | None, str]:
+        """The period rated afresh from what the readings hold now, as a draft under
+        ``invoice_id`` (stored nowhere), or None and why it cannot be rated: what a rebill
+        compares with the invoice it may replace."""
+        account = Account.from_document(self._accounts.get(account_id, account_id))
+        service_point = ServicePoint.from_document(
+            self._service_points.get(account.service_point_id, account.service_point_id)
+        )
+        return self._draft(account, service_point, period, invoice_id)
+
+    def issue_draft(self, draft: Invoice, *, now: datetime, message_id: str = "", delivery: int = 1) -> Invoice:
+        """Issue a draft of this account (a rebill's new invoice) on the account's terms."""
+        account = Account.from_document(self._accounts.get(draft.account_id, draft.account_id))
+        point = self._service_points.get(draft.service_point_id, draft.service_point_id)
+        issued = self._issuer.issue(
+            draft,
+            now=now,
+            local_today=now.astimezone(ZoneInfo(point["timeZone"])).date(),
+            payment_terms_days=account.payment_terms_days,
+            message_id=message_id,
+            delivery=delivery,
+        )
+        settle_account(self._documents, issued.account_id)
+        return issued
 
     def _draft(
         self, account: Account, service_point: ServicePoint, period: BillingPeriod, invoice_id: str

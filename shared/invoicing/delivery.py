@@ -1,19 +1,24 @@
-"""Delivering an issued invoice: its PDF into blob storage, then by e-mail.
+"""Delivering an issued invoice or credit note: its PDF into blob storage, then by e-mail.
 
 Runs as the ``invoice-render`` handler. The PDF is written put-if-absent, so a
 redelivery can never replace the document a customer already received; the e-mail
 carries a key derived from the invoice number, so the mail folder (and a Message-ID aware
 mail client) sees one mail however often the message is delivered.
+
+The record keeps the stored PDF's SHA-256 beside its blob path, set once: the hash of the
+bytes in storage, which are the first render's (a racing or later render that finds the
+blob there hashes what is there, never its own bytes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from shared.invoicing.invoice import Invoice, InvoiceStatus
+from shared.invoicing.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.invoicing.pdf import render_invoice_pdf
 from shared.observability import log_event
 from shared.platform.blobs import BlobAlreadyExists, BlobStore
@@ -45,6 +50,7 @@ class InvoiceDelivery:
         if invoice.status is InvoiceStatus.DRAFT or not invoice.number:
             raise NotIssued(f"invoice {invoice_id} is a draft; only issued invoices are rendered")
         name = pdf_blob_name(invoice)
+        stored: bytes | None = None
         if not self._blobs.exists(BLOB_INVOICES, name):
             pdf = render_invoice_pdf(invoice, history=usage_history(self._invoices, invoice))
             try:
@@ -56,10 +62,15 @@ class InvoiceDelivery:
                     metadata={"invoiceNumber": invoice.number, "accountId": invoice.account_id},
                     overwrite=False,
                 )
+                stored = pdf
             except BlobAlreadyExists:
                 pass  # a racing delivery stored it first; that one is the document of record
-        if invoice.pdf_blob != name:
-            invoice = self._update(invoice_id, account_id, lambda inv: replace(inv, pdf_blob=name))
+        if invoice.pdf_blob != name or invoice.sha256 is None:
+            data = stored if stored is not None else self._blobs.get(BLOB_INVOICES, name).data
+            digest = hashlib.sha256(data).hexdigest()
+            invoice = self._update(
+                invoice_id, account_id, lambda inv: replace(inv, pdf_blob=name, sha256=inv.sha256 or digest)
+            )
         if invoice.emailed_at is None and invoice.customer.email:
             pdf = self._blobs.get(BLOB_INVOICES, name).data
             self._mailer.send(self._mail(invoice, pdf))
@@ -70,6 +81,8 @@ class InvoiceDelivery:
     def _mail(self, invoice: Invoice, pdf: bytes) -> OutgoingMail:
         assert invoice.number and invoice.due_date
         period = f"{invoice.period_start:%-d %b %Y} to {invoice.last_day:%-d %b %Y}"
+        if invoice.credits is not None:
+            return self._credit_note_mail(invoice, pdf, period)
         text = (
             f"Dear {invoice.customer.name},\n\n"
             f"Your electricity bill {invoice.number} for {period} is attached.\n"
@@ -84,6 +97,25 @@ class InvoiceDelivery:
             sender=self._sender,
             message_key=f"invoice-{invoice.number}",
             attachments=(Attachment(f"{invoice.number}.pdf", "application/pdf", pdf),),
+        )
+
+    def _credit_note_mail(self, note: Invoice, pdf: bytes, period: str) -> OutgoingMail:
+        assert note.number and note.credits
+        text = (
+            f"Dear {note.customer.name},\n\n"
+            f"Credit note {note.number} for {period} is attached. It takes back invoice "
+            f"{note.credits.number} of {note.credits.issue_date:%-d %B %Y} in full"
+            + (f" ({note.reason})" if note.reason else "")
+            + f".\nAmount credited to your account: {-note.total}. There is nothing to pay.\n\n"
+            f"{note.supplier.name}\n"
+        )
+        return OutgoingMail(
+            to=note.customer.email or "",
+            subject=f"Credit note {note.number} from {note.supplier.name}",
+            text=text,
+            sender=self._sender,
+            message_key=f"invoice-{note.number}",
+            attachments=(Attachment(f"{note.number}.pdf", "application/pdf", pdf),),
         )
 
     def _update(self, invoice_id: str, account_id: str, change) -> Invoice:  # type: ignore[no-untyped-def]
@@ -101,19 +133,25 @@ class InvoiceDelivery:
 def usage_history(invoices: Container, invoice: Invoice, *, periods: int = 13) -> list[tuple[date, Decimal]]:
     """The account's energy per billed period, oldest first, ending with ``invoice``'s: the
     chart customers compare months by. Read from the account's issued cycle invoices (the kWh
-    they were billed for, so the chart and the bills agree); empty for an invoice with no
-    energy on it, such as a completed sale."""
-    if metered_kwh(invoice) is None:
+    they were billed for, so the chart and the bills agree); a period billed again after a
+    correction counts once, at its latest invoice, and credited invoices not at all. Empty
+    for a document with no energy on it, such as a completed sale or a credit note."""
+    if invoice.is_credit_note or metered_kwh(invoice) is None:
         return []
-    rows: list[tuple[date, Decimal]] = []
+    by_period: dict[date, Decimal] = {}
     for doc in invoices.query(partition=invoice.account_id, order_by="periodStart"):
-        if doc["status"] == "draft" or doc["periodStart"] > invoice.period_start.isoformat():
+        if doc["status"] in ("draft", InvoiceStatus.CREDITED.value) or doc.get("kind") == DocumentKind.CREDIT_NOTE:
             continue
-        earlier = invoice if doc["id"] == invoice.invoice_id else Invoice.from_json(doc)
+        if doc["periodStart"] > invoice.period_start.isoformat() or doc["id"] == invoice.invoice_id:
+            continue
+        earlier = Invoice.from_json(doc)
         kwh = metered_kwh(earlier)
         if kwh is not None:
-            rows.append((earlier.period_start, kwh))
-    return rows[-periods:]
+            by_period[earlier.period_start] = kwh
+    own = metered_kwh(invoice)
+    assert own is not None
+    by_period[invoice.period_start] = own  # this invoice's own period is its own figure
+    return sorted(by_period.items())[-periods:]
 
 
 def metered_kwh(invoice: Invoice) -> Decimal | None:

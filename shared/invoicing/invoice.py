@@ -1,7 +1,23 @@
-"""The tax invoice: what the customer is asked to pay for one account and billing period.
+"""The tax invoice and its credit note: what the customer is asked to pay for one account and
+billing period, and what a correction takes back.
 
 A draft becomes an invoice when it is issued: it gets the next number of its series and
-from then on is never edited. Corrections are credit notes (a later issue), never edits.
+from then on its content (parties, lines, taxes, totals, number, dates) is never edited. A
+correction is a credit note referencing it plus, where something is still owed, a new
+invoice (``credit_notes.py``, ``rebill.py``).
+
+The lifecycle, and which part of it is stored:
+- ``draft`` -> ``issued`` (numbered) -> ``sent`` (e-mailed): stored, set once each;
+- ``partly_paid``, ``paid`` and ``credited``: a cache of what the payments ledger derives
+  (``shared/payments/projection.py`` rewrites them from the postings; ``credited`` once an
+  issued credit note references the invoice);
+- ``overdue``: never stored. It is the due date passed with something still open, which a
+  stored flag would get wrong the day after it was written or the minute a payment arrives,
+  so ``status_on(today)`` derives it when a list or a reminder asks.
+
+A credit note is an ``Invoice`` of kind ``credit_note``: its own gapless series, ``credits``
+naming the original, and the original's lines, taxes and totals negated (quantity x rate =
+amount still holds on every line, and the sum of an account's documents is what it owes).
 """
 
 from __future__ import annotations
@@ -21,10 +37,33 @@ class InvoiceStatus(StrEnum):
     SENT = "sent"
     PARTLY_PAID = "partly_paid"
     PAID = "paid"
+    CREDITED = "credited"
+    OVERDUE = "overdue"  # derived by status_on(), never stored (see the module's note)
+
+
+class DocumentKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
 
 
 class InvoiceAlreadyIssued(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class CreditedInvoice:
+    """The invoice a credit note takes back, as the credit note prints it."""
+
+    invoice_id: str
+    number: str
+    issue_date: date
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invoiceId": self.invoice_id, "number": self.number, "issueDate": self.issue_date.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CreditedInvoice:
+        return cls(data["invoiceId"], data["number"], date.fromisoformat(data["issueDate"]))
 
 
 @dataclass(frozen=True)
@@ -64,10 +103,37 @@ class Invoice:
     pdf_blob: str | None = None
     emailed_at: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    kind: DocumentKind = DocumentKind.INVOICE
+    credits: CreditedInvoice | None = None  # a credit note: the invoice it takes back
+    reason: str | None = None  # a credit note: why, as printed on it
+    sha256: str | None = None  # of the stored PDF, set once by delivery.py with pdf_blob
+    # What the ledger derives, cached by settle() like amount_paid: how much of this
+    # invoice credit notes took back, and their numbers.
+    amount_credited: Money | None = None
+    credited_by: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind is DocumentKind.CREDIT_NOTE
 
     @property
     def amount_due(self) -> Money:
-        return self.total - (self.amount_paid or Money.zero(self.currency))
+        if self.is_credit_note:
+            return Money.zero(self.currency)  # nothing to pay: its amount is credit on the account
+        covered = (self.amount_paid or Money.zero(self.currency)) + (self.amount_credited or Money.zero(self.currency))
+        return self.total - covered
+
+    def status_on(self, today: date) -> InvoiceStatus:
+        """The lifecycle status on the customer's local ``today``: overdue when the due date
+        has passed and something is still open, else the stored status."""
+        overdue = (
+            self.status in (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID)
+            and not self.is_credit_note
+            and self.due_date is not None
+            and self.due_date < today
+            and self.amount_due.amount > 0
+        )
+        return InvoiceStatus.OVERDUE if overdue else self.status
 
     @property
     def last_day(self) -> date:
@@ -88,18 +154,40 @@ class Invoice:
             issued_at=issued_at,
         )
 
-    def settle(self, *, paid: Money, payments: tuple[str, ...]) -> Invoice:
-        """The invoice with ``paid`` of its total covered by ``payments``, as the ledger says:
-        paid in full, partly paid, or (nothing covered, e.g. after a refund) open again."""
+    def settle(
+        self,
+        *,
+        paid: Money,
+        payments: tuple[str, ...],
+        credited: Money | None = None,
+        credit_notes: tuple[str, ...] = (),
+    ) -> Invoice:
+        """The invoice with ``paid`` of its total covered by ``payments`` and ``credited`` by
+        ``credit_notes``, as the ledger says: credited, paid in full, partly paid, or (nothing
+        covered, e.g. after a refund) open again. A credit note itself is never paid: it stays
+        issued or sent."""
         if self.status is InvoiceStatus.DRAFT:
             raise ValueError(f"invoice {self.invoice_id} is a draft: nothing is paid on a draft")
-        if not paid.is_zero() and self.total <= paid:
+        delivered = InvoiceStatus.SENT if self.emailed_at else InvoiceStatus.ISSUED
+        if self.is_credit_note:
+            return replace(self, status=delivered, amount_paid=None, applied_payments=())
+        credited = credited if credited is not None and not credited.is_zero() else None
+        if credit_notes:
+            status = InvoiceStatus.CREDITED
+        elif not paid.is_zero() and self.total <= paid:
             status = InvoiceStatus.PAID
         elif not paid.is_zero():
             status = InvoiceStatus.PARTLY_PAID
         else:
-            status = InvoiceStatus.SENT if self.emailed_at else InvoiceStatus.ISSUED
-        return replace(self, status=status, amount_paid=None if paid.is_zero() else paid, applied_payments=payments)
+            status = delivered
+        return replace(
+            self,
+            status=status,
+            amount_paid=None if paid.is_zero() else paid,
+            applied_payments=payments,
+            amount_credited=credited,
+            credited_by=credit_notes,
+        )
 
     def to_json(self) -> dict[str, Any]:
         def party(p: Party) -> dict[str, Any]:
@@ -132,6 +220,12 @@ class Invoice:
             "pdfBlob": self.pdf_blob,
             "emailedAt": self.emailed_at.isoformat() if self.emailed_at else None,
             "notes": list(self.notes),
+            "kind": self.kind.value,
+            "credits": self.credits.to_json() if self.credits else None,
+            "reason": self.reason,
+            "sha256": self.sha256,
+            "amountCredited": self.amount_credited.to_json() if self.amount_credited else None,
+            "creditedBy": list(self.credited_by),
         }
 
     @classmethod
@@ -169,4 +263,11 @@ class Invoice:
             pdf_blob=data.get("pdfBlob"),
             emailed_at=datetime.fromisoformat(data["emailedAt"]) if data.get("emailedAt") else None,
             notes=tuple(data.get("notes", ())),
+            # Documents stored before credit notes existed are invoices with none of these.
+            kind=DocumentKind(data.get("kind") or DocumentKind.INVOICE.value),
+            credits=CreditedInvoice.from_json(data["credits"]) if data.get("credits") else None,
+            reason=data.get("reason"),
+            sha256=data.get("sha256"),
+            amount_credited=Money.from_json(data["amountCredited"]) if data.get("amountCredited") else None,
+            credited_by=tuple(data.get("creditedBy", ())),
         )

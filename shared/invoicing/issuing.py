@@ -1,7 +1,8 @@
 """Turning a draft into an issued tax invoice: store the draft once, take its number, issue.
 
-Every kind of invoice goes through here (the bill cycle's, a completed sale's, a rebill's),
-so every one gets the same guarantees under redelivery and crashes:
+Every kind of invoice goes through here (the bill cycle's, a completed sale's, a rebill's,
+and credit notes, in their own series), so every one gets the same guarantees under
+redelivery and crashes:
 - the draft's id is derived from what it bills, so a second attempt finds the first's draft;
 - the number comes from the series register, which remembers which invoice holds it, so a
   crash between claiming and saving leaves no gap and a retry no duplicate;
@@ -74,7 +75,14 @@ class InvoiceIssuer:
             if latest["status"] == InvoiceStatus.DRAFT:
                 raise
             issued = Invoice.from_json(latest)
-        log_event(log, "invoice issued", accountId=issued.account_id, invoice=issued.number, total=str(issued.total))
+        log_event(
+            log,
+            "invoice issued",
+            accountId=issued.account_id,
+            invoice=issued.number,
+            kind=issued.kind.value,
+            total=str(issued.total),
+        )
         self.request_pdf(issued)
         return issued
 

@@ -10,6 +10,11 @@ Safety, because names and addresses are typed by customers:
   ``/dev/urandom``, http(s), the cloud metadata address, data:). A refusal stops the render,
   because a document that asked for something we did not package is a bug, not a bill.
 
+Credit notes. A credit note renders from the same template: titled "Credit note" (a Polish
+customer's "Faktura korygująca", a Norwegian's "Kreditnota"), naming the invoice it takes back
+with its number and date, the reason, and the original's lines and totals with minus signs;
+no payment slip and no usage box, because nothing is to be paid and no energy is billed.
+
 Language. ``locale`` (en-AU, pl-PL, nb-NO) picks the words (``texts.py``) and how dates, numbers
 and money are written (babel); the invoice's currency picks the tax jurisdiction (GST, VAT, MVA;
 ABN, NIP, Org.nr; BPAY, bank transfer, KID). An unknown locale is refused before any work.
@@ -193,6 +198,49 @@ def format_period(start: date, end: date, locale: str = DEFAULT_LOCALE) -> str:
 
 # --- the page ----------------------------------------------------------------------------
 
+# A credit note's own words. They belong with the rest in texts.py (whose test holds every
+# locale to the same keys); kept here until that file takes them, with the same rule checked
+# by this module's tests.
+CREDIT_NOTE_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "en-AU": {
+        "title": "Credit note",
+        "number": "Credit note number",
+        "credits": "Credits invoice",
+        "credited_date": "Invoice date",
+        "amount": "Amount credited",
+        "reason": "Reason",
+        "reference": "This credit note takes back invoice {number} of {date} in full.",
+        "applied": "The amount is credited to your account: it reduces what you owe or is taken off your "
+        "next bill. There is nothing to pay.",
+    },
+    "pl-PL": {
+        "title": "Faktura korygująca",
+        "number": "Numer faktury korygującej",
+        "credits": "Faktura korygowana",
+        "credited_date": "Data wystawienia faktury korygowanej",
+        "amount": "Kwota korekty",
+        "reason": "Przyczyna korekty",
+        "reference": "Korekta całości faktury nr {number} z dnia {date}.",
+        "applied": "Kwota korekty zostanie zaliczona na poczet należności lub rozliczona z kolejną fakturą. "
+        "Nie trzeba nic płacić.",
+    },
+    "nb-NO": {
+        "title": "Kreditnota",
+        "number": "Kreditnotanummer",
+        "credits": "Krediterer faktura",
+        "credited_date": "Fakturadato",
+        "amount": "Kreditert beløp",
+        "reason": "Årsak",
+        "reference": "Denne kreditnotaen krediterer faktura {number} av {date} i sin helhet.",
+        "applied": "Beløpet godskrives kontoen din og trekkes fra det du skylder eller fra neste faktura. "
+        "Du trenger ikke betale noe.",
+    },
+}
+
+
+def credit_note_texts(locale: str) -> Mapping[str, str]:
+    return CREDIT_NOTE_TEXTS[invoice_locale(locale).tag]
+
 
 @dataclass(frozen=True)
 class UsageBar:
@@ -314,6 +362,8 @@ def check_renderable(
 ) -> Jurisdiction:
     if invoice.status is InvoiceStatus.DRAFT or not invoice.number or not invoice.issue_date or not invoice.due_date:
         raise InvoiceNotRenderable(f"invoice {invoice.invoice_id} is not issued; only issued invoices are rendered")
+    if invoice.is_credit_note and invoice.credits is None:
+        raise InvoiceNotRenderable(f"credit note {invoice.number} names no invoice it credits")
     try:
         jurisdiction = jurisdiction or jurisdiction_for(invoice.currency)
     except UnsupportedJurisdiction as unknown:
@@ -339,6 +389,7 @@ def check_renderable(
         invoice.service_address,
         *(line.description for line in invoice.lines),
         *invoice.notes,
+        invoice.reason or "",
         *(label for label, _ in history or () if isinstance(label, str)),
         *((payment.biller_code or "", payment.bank_account or "") if payment else ()),
     ]
@@ -380,8 +431,9 @@ def render_invoice_html(
     language = invoice_locale(locale)  # refused first: an unknown locale is a caller's mistake
     jurisdiction = check_renderable(invoice, history=history, payment=payment)
     fmt = PageFormat(language, jurisdiction)
+    credit = CREDIT_NOTE_TEXTS[language.tag] if invoice.is_credit_note else None
     try:
-        chart = usage_history(history or (), fmt)
+        chart = None if credit else usage_history(history or (), fmt)
     except InvalidHistory as invalid:
         raise InvoiceNotRenderable(f"invoice {invoice.number}: {invalid}") from invalid
     template = _environment().get_template("invoice.html")
@@ -391,9 +443,10 @@ def render_invoice_html(
         j=jurisdiction,
         t=fmt.text,
         fmt=fmt,
-        title=fmt.text(f"title.{jurisdiction.code}"),
+        credit=credit,
+        title=credit["title"] if credit else fmt.text(f"title.{jurisdiction.code}"),
         period=fmt.period(invoice.period_start, invoice.period_end),
-        usage=usage_summary(invoice, history[-1][1] if history else None),
+        usage=usage_summary(invoice, history[-1][1] if history and not credit else None),
         history=chart,
         tax_rows=tax_rows(invoice.taxes),
         payment=payment or PaymentDetails(),

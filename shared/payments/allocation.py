@@ -7,7 +7,12 @@ The rules, in the order a collections clerk would apply them:
   pays the next bill);
 - a refund or chargeback takes back what its payment covered, last covered first, starting
   with the payment's unused credit, so the invoices it had paid reopen; a won dispute
-  pays them again.
+  pays them again;
+- a credit note (an invoice with a negative total) takes back the invoice it credits, when
+  it is issued: first what is still open on that invoice (which is then *credited*, not
+  paid), the rest is account credit like an overpayment, applied to the next open invoice.
+  A negative invoice that names no invoice (``credits`` leaves it out) is account credit
+  from the start.
 
 Because this is a pure function of the postings, two workers posting to one account at
 once cannot over-allocate an invoice, and a replayed or reordered event cannot shift
@@ -17,7 +22,7 @@ they happened (then by id), and a reversal waits for its payment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,13 +38,18 @@ class InvoicePosition:
     invoice_id: str
     number: str | None
     issue_date: date | None
-    amount: Money  # what the invoice put on the account
+    amount: Money  # what the invoice put on the account (a credit note: negative)
     open: Money  # what is still owed on it; never negative
     paid_by: tuple[str, ...]  # the gateway's payment ids covering it, first applied first
+    credited: Money | None = None  # what credit notes naming this invoice took off it
+    credited_by: tuple[str, ...] = ()  # those credit notes' numbers
 
     @property
     def paid(self) -> Money:
-        return self.amount - self.open
+        """What payments (and account credit) covered. Nothing for a credit note."""
+        if self.amount.amount <= 0:
+            return Money.zero(self.amount.currency)
+        return self.amount - self.open - (self.credited or Money.zero(self.amount.currency))
 
 
 @dataclass(frozen=True)
@@ -74,18 +84,35 @@ class _Covered:
 class _Fold:
     """The running allocation; amounts are Decimals in the account's one currency."""
 
-    def __init__(self, invoices: Sequence[PostingSet]) -> None:
+    def __init__(self, invoices: Sequence[PostingSet], targeted: Mapping[str, str]) -> None:
         self.order = [s.invoice_id or s.posting_id for s in invoices]
         self.amount = {key: s.change(RECEIVABLE).amount for key, s in zip(self.order, invoices, strict=True)}
         self.open = {key: max(amount, ZERO) for key, amount in self.amount.items()}
         self.paid_by: dict[str, list[str]] = {key: [] for key in self.order}
+        self.credited: dict[str, Decimal] = {key: ZERO for key in self.order}
+        self.credited_by: dict[str, list[str]] = {key: [] for key in self.order}
         self.allocations: dict[str, list[_Covered]] = {}  # payment key -> what it covers, in order
         self.credit: dict[str, Decimal] = {}  # payment key -> unused; insertion order is FIFO
         self.unmatched: dict[str, Decimal] = {}
         self.named: dict[str, str | None] = {}
         for key, amount in self.amount.items():
-            if amount < 0:  # a credit note (negative invoice) is credit for the other invoices
+            # A negative invoice naming no invoice of this account is credit for them all
+            # from the start; one that names its invoice waits for its turn (take_back).
+            if amount < 0 and key not in targeted:
                 self.credit[key] = -amount
+
+    def take_back(self, key: str, number: str, invoice: str) -> None:
+        """A credit note for ``invoice``: what is open on it is credited, the rest is credit."""
+        available = -self.amount[key]
+        take = min(available, self.open[invoice])
+        if take > 0:
+            self.open[invoice] -= take
+            self.credited[invoice] += take
+            self.credited_by[invoice].append(number)
+        elif number not in self.credited_by[invoice]:
+            self.credited_by[invoice].append(number)  # paid before it was credited: still credited
+        if available - take > 0:
+            self.credit[key] = self.credit.get(key, ZERO) + available - take
 
     def pay(self, key: str, amount: Decimal, named: str | None) -> None:
         self.named.setdefault(key, named)
@@ -153,8 +180,18 @@ def _invoice_order(posting_set: PostingSet) -> tuple[date, str, str]:
     return issued, posting_set.invoice_number or "", posting_set.posting_id
 
 
-def account_position(account_id: str, posting_sets: Sequence[PostingSet], *, currency: str) -> AccountPosition:
-    """Where one account stands: its balance, each invoice's open amount, its credit."""
+def account_position(
+    account_id: str,
+    posting_sets: Sequence[PostingSet],
+    *,
+    currency: str,
+    credits: Mapping[str, str] | None = None,
+) -> AccountPosition:
+    """Where one account stands: its balance, each invoice's open amount, its credit.
+
+    ``credits`` maps a credit note's invoice id to the id of the invoice it credits (the
+    posting set does not carry it); without it a credit note is plain account credit, which
+    changes which invoice is open, never the balance or the total open."""
     for posting_set in posting_sets:
         if posting_set.currency != currency:
             raise ValueError(
@@ -162,12 +199,28 @@ def account_position(account_id: str, posting_sets: Sequence[PostingSet], *, cur
                 f"the account in {currency}"
             )
     invoices = sorted((s for s in posting_sets if s.type is PostingType.INVOICE), key=_invoice_order)
-    fold = _Fold(invoices)
-    payment_ids: dict[str, str] = {}
+    keys = {s.invoice_id or s.posting_id for s in invoices}
+    credit_notes = {
+        s.invoice_id: s
+        for s in invoices
+        if s.invoice_id
+        and s.change(RECEIVABLE).amount < 0
+        and (credits or {}).get(s.invoice_id) in keys
+        and (credits or {})[s.invoice_id] != s.invoice_id
+    }
+    targets = {key: (credits or {})[key] for key in credit_notes}
+    fold = _Fold(invoices, targets)
+    payment_ids: dict[str, str] = {key: s.invoice_number or key for key, s in credit_notes.items()}
     waiting: dict[str, list[PostingSet]] = {}  # reversals whose payment is not folded yet
-    money = sorted((s for s in posting_sets if s.type is not PostingType.INVOICE), key=_money_order)
+    money = sorted(
+        [*(s for s in posting_sets if s.type is not PostingType.INVOICE), *credit_notes.values()], key=_money_order
+    )
 
     def apply(posting_set: PostingSet) -> None:
+        if posting_set.type is PostingType.INVOICE:  # a credit note, in its turn
+            key = posting_set.invoice_id or posting_set.posting_id
+            fold.take_back(key, payment_ids[key], targets[key])
+            return
         key = posting_set.payment_key or posting_set.posting_id
         change = posting_set.change(RECEIVABLE).amount
         if posting_set.type is PostingType.PAYMENT:
@@ -206,6 +259,8 @@ def account_position(account_id: str, posting_sets: Sequence[PostingSet], *, cur
             amount=cash(fold.amount[key]),
             open=cash(fold.open[key]),
             paid_by=tuple(payment_ids.get(k, k) for k in fold.paid_by[key] if fold.covers(k, key)),
+            credited=cash(fold.credited[key]) if fold.credited[key] else None,
+            credited_by=tuple(fold.credited_by[key]),
         )
         for key, s in zip(fold.order, invoices, strict=True)
     )
@@ -222,7 +277,14 @@ def account_position(account_id: str, posting_sets: Sequence[PostingSet], *, cur
     )
 
 
-_RANK = {PostingType.PAYMENT: 0, PostingType.REFUND: 1, PostingType.CHARGEBACK: 1, PostingType.CHARGEBACK_REVERSED: 2}
+# At one instant: payments, then what reverses them, then a won dispute; credit notes last.
+_RANK = {
+    PostingType.PAYMENT: 0,
+    PostingType.REFUND: 1,
+    PostingType.CHARGEBACK: 1,
+    PostingType.CHARGEBACK_REVERSED: 2,
+    PostingType.INVOICE: 4,
+}
 
 
 def _money_order(posting_set: PostingSet) -> tuple[object, ...]:

@@ -1,8 +1,11 @@
 """An account's position read from the ledger, and each invoice's paid amount and status
 written back onto the invoice as a cache.
 
-Invoices carry ``status``, ``amountPaid`` and ``appliedPayments`` so that lists, e-mails and
-the PDF can show them without reading the ledger. Those fields are rebuilt from the
+Invoices carry ``status``, ``amountPaid``, ``appliedPayments``, ``amountCredited`` and
+``creditedBy`` so that lists, e-mails and the PDF can show them without reading the ledger.
+A credit note is in the ledger like any issued document (a negative invoice); the invoice it
+``credits`` is what allocation takes it off first, and that invoice's status becomes
+``credited``. Those fields are rebuilt from the
 postings each time (``allocation.account_position``), never edited on their own, so a
 replay or a second worker recomputes the same values.
 
@@ -31,6 +34,24 @@ def in_ledger(doc: dict[str, Any]) -> bool:
     return status != InvoiceStatus.DRAFT.value and "void" not in status and bool(doc.get("number"))
 
 
+def credit_targets(invoices: list[Invoice]) -> dict[str, str]:
+    """Each issued credit note's id and the id of the invoice it credits: what allocation
+    needs to take a credit note off its own invoice first."""
+    return {
+        invoice.invoice_id: invoice.credits.invoice_id
+        for invoice in invoices
+        if invoice.is_credit_note and invoice.credits is not None
+    }
+
+
+def ledger_position(account_id: str, invoices: list[Invoice], stored: list[PostingSet]) -> AccountPosition | None:
+    """The account's position from its issued documents and its stored posting sets."""
+    sets = [*(invoice_postings(invoice) for invoice in invoices), *stored]
+    if not sets:
+        return None
+    return account_position(account_id, sets, currency=sets[0].currency, credits=credit_targets(invoices))
+
+
 class InvoiceProjection:
     def __init__(self, documents: DocumentStore, store: LedgerStore) -> None:
         self._invoices = documents.container(INVOICES.name)
@@ -49,10 +70,7 @@ class InvoiceProjection:
         return self._position(account_id, invoices)
 
     def _position(self, account_id: str, invoices: list[Invoice]) -> AccountPosition | None:
-        sets = self.posting_sets(account_id, invoices)
-        if not sets:
-            return None
-        return account_position(account_id, sets, currency=sets[0].currency)
+        return ledger_position(account_id, invoices, self._store.account_sets(account_id))
 
     def refresh(self, account_id: str) -> AccountPosition | None:
         """Write what the ledger says onto each of the account's invoices that disagrees."""
@@ -64,7 +82,12 @@ class InvoiceProjection:
             try:
                 for doc, invoice in issued:
                     derived = position.invoice(invoice.invoice_id)
-                    updated = invoice.settle(paid=derived.paid, payments=derived.paid_by)
+                    updated = invoice.settle(
+                        paid=derived.paid,
+                        payments=derived.paid_by,
+                        credited=derived.credited,
+                        credit_notes=derived.credited_by,
+                    )
                     if updated != invoice:
                         self._invoices.replace(updated.to_json(), etag=doc["_etag"])
                 return position
