@@ -21,19 +21,16 @@ from shared.invoicing.bill_cycle import BillingPeriod
 from shared.invoicing.invoice import Invoice, InvoiceStatus, Party
 from shared.invoicing.issuing import InvoiceIssuer
 from shared.invoicing.numbering import InvoiceNumbering
+from shared.invoicing.rating_inputs import Skip, gather, rate_for_bill
 from shared.payments.projection import settle_account
 from shared.platform.documents import ConcurrencyConflict, DocumentStore
 from shared.platform.messaging import MessageSender
-from shared.rating import IntervalConsumption, RegisterConsumption, Tariff, rate
-from shared.readings.history import interval_series, local_period_utc, register_usage
 from shared.resources import (
     ACCOUNTS,
     BILL_RUNS,
     INVOICES,
     NUMBERING,
-    READINGS,
     SERVICE_POINTS,
-    TARIFFS,
 )
 
 log = logging.getLogger(__name__)
@@ -85,8 +82,6 @@ class BillingService:
         self._invoices = documents.container(INVOICES.name)
         self._accounts = documents.container(ACCOUNTS.name)
         self._service_points = documents.container(SERVICE_POINTS.name)
-        self._tariffs = documents.container(TARIFFS.name)
-        self._readings = documents.container(READINGS.name)
         self._runs = documents.container(BILL_RUNS.name)
         self._issuer = InvoiceIssuer(self._invoices, InvoiceNumbering(documents.container(NUMBERING.name)), bus)
         self._supplier = supplier
@@ -138,7 +133,7 @@ class BillingService:
             self._service_points.get(account.service_point_id, account.service_point_id)
         )
         if draft is None:
-            draft, reason = self._draft(account, service_point, period, invoice_id)
+            draft, reason = self._draft(account, service_point, period, invoice_id, now=now)
             if draft is None:
                 outcome = BillOutcome(account_id, period, "skipped", reason)
                 self._record(outcome, run_id)
@@ -155,7 +150,9 @@ class BillingService:
         self._after_issue(issued, outcome, run_id)
         return outcome
 
-    def rated_draft(self, *, account_id: str, period: BillingPeriod, invoice_id: str) -> tuple[Invoice | None, str]:
+    def rated_draft(
+        self, *, account_id: str, period: BillingPeriod, invoice_id: str, now: datetime
+    ) -> tuple[Invoice | None, str]:
         """The period rated afresh from what the readings hold now, as a draft under
         ``invoice_id`` (stored nowhere), or None and why it cannot be rated: what a rebill
         compares with the invoice it may replace."""
@@ -163,7 +160,7 @@ class BillingService:
         service_point = ServicePoint.from_document(
             self._service_points.get(account.service_point_id, account.service_point_id)
         )
-        return self._draft(account, service_point, period, invoice_id)
+        return self._draft(account, service_point, period, invoice_id, now=now)
 
     def issue_draft(self, draft: Invoice, *, now: datetime, message_id: str = "", delivery: int = 1) -> Invoice:
         """Issue a draft of this account (a rebill's new invoice) on the account's terms."""
@@ -181,44 +178,14 @@ class BillingService:
         return issued
 
     def _draft(
-        self, account: Account, service_point: ServicePoint, period: BillingPeriod, invoice_id: str
+        self, account: Account, service_point: ServicePoint, period: BillingPeriod, invoice_id: str, *, now: datetime
     ) -> tuple[Invoice | None, str]:
-        tariff = Tariff.from_document(self._tariffs.get(account.tariff_id, account.tariff_id))
-        start_utc, end_utc = local_period_utc(period.start, period.end, service_point.time_zone)
-        consumption: IntervalConsumption | RegisterConsumption
-        if service_point.meter_kind == "interval":
-            series = interval_series(
-                self._readings,
-                service_point.service_point_id,
-                suffix=service_point.register_id,
-                start_utc=start_utc,
-                end_utc=end_utc,
-            )
-            if series is None or series.missing:
-                missing = "all" if series is None else str(series.missing)
-                return None, f"missing interval data: {missing} intervals of the period have no reading"
-            consumption = IntervalConsumption(
-                start=series.start, interval_minutes=series.interval_minutes, wh=series.wh
-            )
-        else:
-            usage = register_usage(
-                self._readings,
-                service_point.service_point_id,
-                meter_serial=service_point.meter_serial,
-                register_id=service_point.register_id,
-                start_utc=start_utc,
-                end_utc=end_utc,
-            )
-            if usage is None:
-                return None, "missing register reads: no read within 3 days of the period's start and end"
-            consumption = RegisterConsumption(wh=usage.wh, from_date=period.start, to_date=period.end)
-        rated = rate(
-            tariff=tariff,
-            period_start=period.start,
-            period_end=period.end,
-            time_zone=service_point.time_zone,
-            consumption=consumption,
-        )
+        """Rate the period with everything the tariff needs (its versions, the network
+        tariff, demand history, consumption after VEE), or say why it cannot be billed yet."""
+        inputs = gather(self._documents, account, service_point, period, as_of=now)
+        if isinstance(inputs, Skip):
+            return None, inputs.reason
+        rated = rate_for_bill(inputs, period, service_point.time_zone)
         supplier = Party(self._supplier.name, self._supplier.address_lines, tax_id=self._supplier.abn)
         customer = Party(account.name, account.billing_address, email=account.email)
         invoice = Invoice(
@@ -231,13 +198,15 @@ class BillingService:
             service_address=service_point.address,
             period_start=period.start,
             period_end=period.end,
-            currency=tariff.currency,
+            currency=inputs.currency,
             lines=rated.lines,
             taxes=rated.taxes,
             subtotal=rated.subtotal,
             tax_total=rated.tax_total,
             total=rated.total,
             payment_reference=account.payment_reference,
+            notes=inputs.notes,
+            demand=rated.demand,
         )
         return invoice, ""
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from shared.money import Money
 from shared.rating.lines import ChargeLine, TaxLine
+from shared.rating.results import DemandReading
 
 
 class InvoiceStatus(StrEnum):
@@ -111,6 +112,9 @@ class Invoice:
     # invoice credit notes took back, and their numbers.
     amount_credited: Money | None = None
     credited_by: tuple[str, ...] = field(default_factory=tuple)
+    # The measured monthly maximum of each demand charge, as rated: the history a later
+    # bill's ratchet reads, from documents the customer already holds.
+    demand: tuple[DemandReading, ...] = field(default_factory=tuple)
 
     @property
     def is_credit_note(self) -> bool:
@@ -220,6 +224,7 @@ class Invoice:
             "pdfBlob": self.pdf_blob,
             "emailedAt": self.emailed_at.isoformat() if self.emailed_at else None,
             "notes": list(self.notes),
+            "demand": [reading.to_json() for reading in self.demand],
             "kind": self.kind.value,
             "credits": self.credits.to_json() if self.credits else None,
             "reason": self.reason,
@@ -263,6 +268,7 @@ class Invoice:
             pdf_blob=data.get("pdfBlob"),
             emailed_at=datetime.fromisoformat(data["emailedAt"]) if data.get("emailedAt") else None,
             notes=tuple(data.get("notes", ())),
+            demand=tuple(DemandReading.from_json(d) for d in data.get("demand", ())),
             # Documents stored before credit notes existed are invoices with none of these.
             kind=DocumentKind(data.get("kind") or DocumentKind.INVOICE.value),
             credits=CreditedInvoice.from_json(data["credits"]) if data.get("credits") else None,

@@ -216,10 +216,12 @@ class Rebilling:
                 return PeriodOutcome(account_id, period, WAITING, "the period's invoice is being issued")
             # Mid-rebill: an earlier run stored this draft; finish what it started.
             standing = Invoice.from_json(by_revision[latest_revision - 1])
-            draft, why = self._billing.rated_draft(account_id=account_id, period=period, invoice_id=latest_doc["id"])
+            draft, why = self._billing.rated_draft(
+                account_id=account_id, period=period, invoice_id=latest_doc["id"], now=now
+            )
             if draft is None:
                 return PeriodOutcome(account_id, period, HELD, why, replaced=standing.number)
-            self._refresh_draft(latest_doc, replace(draft, notes=(replacement_note(standing),)))
+            self._refresh_draft(latest_doc, replace(draft, notes=(*draft.notes, replacement_note(standing))))
             return self._replace(standing, Invoice.from_json(self._invoices.get(latest_doc["id"], account_id)), now)
         standing = Invoice.from_json(latest_doc)
         if standing.credited_by or self._credit_note_issued(standing):
@@ -231,7 +233,7 @@ class Rebilling:
                 replaced=standing.number,
             )
         new_id = revision_id_for(account_id, period, latest_revision + 1)
-        draft, why = self._billing.rated_draft(account_id=account_id, period=period, invoice_id=new_id)
+        draft, why = self._billing.rated_draft(account_id=account_id, period=period, invoice_id=new_id, now=now)
         if draft is None:
             return PeriodOutcome(account_id, period, HELD, why, replaced=standing.number)
         if draft.service_point_id != standing.service_point_id:
@@ -240,7 +242,7 @@ class Rebilling:
         if same_amounts(draft, standing):
             reason = f"the corrected data rates to the same amounts as {standing.number}: no credit note"
             return PeriodOutcome(account_id, period, UNCHANGED, reason, replaced=standing.number)
-        draft = replace(draft, notes=(replacement_note(standing),))
+        draft = replace(draft, notes=(*draft.notes, replacement_note(standing)))
         try:
             self._invoices.create(draft.to_json())  # first: it is what tells a retry this rebill began
         except DocumentAlreadyExists:
