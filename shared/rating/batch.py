@@ -25,9 +25,11 @@ the usage matrix itself, and a bill run bounds it by passing the meters a chunk 
 The result is int64 columns (a few numbers a line a meter), and a meter's RatedCharges is
 built only when asked for: building it costs over ten times more than rating it (BENCHMARKS.md).
 
-The batch prices daily supply, fixed charges, flat, block, seasonal and time-of-use energy
-and kW demand charges (with or without a window) on the general (E1) channel, under one
-tariff version covering the whole period. Anything else is refused by name, to be rated
+The batch prices daily supply, fixed charges, flat, block, seasonal, time-of-use and tiered
+time-of-use energy (tiers.py's two allocations, on integers; the chronological one walks each
+meter's running total, a sub-chunk of meters at a time) and kW demand charges (with or
+without a window) on the general (E1) channel, under one tariff version covering the whole
+period. Anything else is refused by name, to be rated
 with rate(): minimum charges and discounts (priced from the other lines), export credits and
 other registers, ratchets (they need each meter's history), network pass-through, and a
 price change inside the period.
@@ -56,6 +58,7 @@ from shared.rating.components import (
     FixedCharge,
     FlatEnergy,
     SeasonalEnergy,
+    TieredTimeOfUse,
     TimeOfUse,
 )
 from shared.rating.consumption import MINUTES_PER_HOUR, IntervalConsumption
@@ -71,9 +74,19 @@ from shared.rating.usage import RatingError
 __all__ = ["DEFAULT_CHUNK_METERS", "BatchCharges", "rate_batch"]
 
 DEFAULT_CHUNK_METERS = 10_000
-BATCH_COMPONENTS = (DailySupply, FixedCharge, FlatEnergy, BlockEnergy, SeasonalEnergy, TimeOfUse, DemandCharge)
+BATCH_COMPONENTS = (
+    DailySupply,
+    FixedCharge,
+    FlatEnergy,
+    BlockEnergy,
+    SeasonalEnergy,
+    TimeOfUse,
+    TieredTimeOfUse,
+    DemandCharge,
+)
 _CONSTANT_COMPONENTS = (DailySupply, FixedCharge)  # their lines do not depend on usage
-_EnergyComponent = FlatEnergy | BlockEnergy | SeasonalEnergy | TimeOfUse
+_EnergyComponent = FlatEnergy | BlockEnergy | SeasonalEnergy | TimeOfUse | TieredTimeOfUse
+_RUNNING_TOTAL_METERS = 1_024  # rows of running totals at a time: 12 MiB of temporaries for a month of half-hours
 _SLOTS_PER_MONTH = TABLE_SHAPE[1] * TABLE_SHAPE[2]
 _MILLI = 3  # quantities are integer thousandths of their unit: Wh of a kWh, W of a kW
 _INT64_HEADROOM = 2**62  # products below this, plus half a divisor, cannot overflow int64
@@ -329,7 +342,10 @@ class _Plan:
             energy = np.add.reduceat(wh, self.sum_starts, axis=1) @ self.label_matrix
             for measure in self.energy:
                 columns = energy[:, measure.offset : measure.offset + measure.width]
-                measured.update(self._energy(measure.component, columns))
+                if isinstance(measure.component, TieredTimeOfUse):
+                    measured.update(self._tiers(measure, columns, wh))
+                else:
+                    measured.update(self._energy(measure.component, columns))
         for demand in self.demand:
             if demand.runs.size == 0:
                 peak = np.zeros(len(wh), dtype=np.int64)
@@ -352,13 +368,47 @@ class _Plan:
             return {(season.id, start): columns[:, i] for i, season in enumerate(component.seasons)}
         return self._blocks(component, columns[:, 0])
 
+    def _thresholds(self, thresholds_wh: tuple[int, ...], per: str) -> list[int]:
+        """pricing._part_thresholds for one part covering the whole bill."""
+        days = (self.end - self.start).days
+        if per == "day":
+            return [threshold * days for threshold in thresholds_wh]
+        return [share_by_days(t, self.start, days, self.start, self.end) for t in thresholds_wh]
+
+    def _tiers(self, measure: _EnergyMeasure, periods: np.ndarray, wh: np.ndarray) -> dict[LineKey, np.ndarray]:
+        """tiers.py's split for every meter of the chunk: [meters, periods] Wh -> a column per (period, tier)."""
+        component = measure.component
+        assert isinstance(component, TieredTimeOfUse)
+        thresholds = self._thresholds(component.thresholds_wh(), component.thresholds_per)
+        if component.allocation == "chronological":
+            below = self._chronological_below(measure, wh, thresholds)
+        else:
+            below = [_proportional_below(periods, threshold) for threshold in thresholds]
+        below.append(periods)  # the last tier is open-ended: all of each period's energy is below it
+        parts: dict[LineKey, np.ndarray] = {}
+        for p, period in enumerate(component.periods):
+            previous = np.zeros(len(periods), dtype=np.int64)
+            for t, tier in enumerate(component.tiers):
+                parts[(component.line_id(period, tier), self.start)] = below[t][:, p] - previous
+                previous = below[t][:, p]
+        return parts
+
+    def _chronological_below(self, measure: _EnergyMeasure, wh: np.ndarray, thresholds: list[int]) -> list[np.ndarray]:
+        """Per threshold, [meters, periods] Wh of each period below it on each meter's running total."""
+        labels = self.label_matrix[:, measure.offset : measure.offset + measure.width]
+        below = [np.empty((len(wh), measure.width), dtype=np.int64) for _ in thresholds]
+        for first in range(0, len(wh), _RUNNING_TOTAL_METERS):
+            rows = wh[first : first + _RUNNING_TOTAL_METERS]
+            after = np.cumsum(rows, axis=1, dtype=np.int64)
+            before = after - rows
+            for index, threshold in enumerate(thresholds):
+                inside = np.minimum(after, threshold) - np.minimum(before, threshold)
+                below[index][first : first + len(rows)] = np.add.reduceat(inside, self.sum_starts, axis=1) @ labels
+        return below
+
     def _blocks(self, component: BlockEnergy, total: np.ndarray) -> dict[LineKey, np.ndarray]:
         """pricing._block_energy's thresholds and proration.split_blocks, a column at a time."""
-        days = (self.end - self.start).days
-        if component.thresholds_per == "day":
-            thresholds = [threshold * days for threshold in component.thresholds_wh()]
-        else:  # one part covering the whole bill: its share is the whole threshold
-            thresholds = [share_by_days(t, self.start, days, self.start, self.end) for t in component.thresholds_wh()]
+        thresholds = self._thresholds(component.thresholds_wh(), component.thresholds_per)
         parts: dict[LineKey, np.ndarray] = {}
         lower = 0
         for block, upper in zip(component.blocks, [*thresholds, None], strict=True):
@@ -369,6 +419,16 @@ class _Plan:
                 parts[key] = np.maximum(np.minimum(total, upper) - lower, 0)
                 lower = max(lower, upper)
         return parts
+
+
+def _proportional_below(periods: np.ndarray, threshold: int) -> np.ndarray:
+    """tiers.proportional_tiers' floor(e x min(E, T) / E) for every meter, exactly (Python integers if int64 cannot)."""
+    total = periods.sum(axis=1, keepdims=True)
+    reached = np.minimum(total, threshold)
+    if int(periods.max(initial=0)) * int(reached.max(initial=0)) >= _INT64_HEADROOM:
+        periods, reached, total = periods.astype(object), reached.astype(object), total.astype(object)
+    share = periods * reached // np.maximum(total, 1)  # a meter with no energy has none below any threshold
+    return np.asarray(share, dtype=np.int64)
 
 
 def _plan(
@@ -391,7 +451,7 @@ def _plan(
     for component in tariff.components:
         if isinstance(component, FlatEnergy | BlockEnergy):
             labels, width = np.zeros(count, dtype=np.int64), 1
-        elif isinstance(component, TimeOfUse):
+        elif isinstance(component, TimeOfUse | TieredTimeOfUse):
             labels, width = component.table.ravel()[slots].astype(np.int64), len(component.periods)
         elif isinstance(component, SeasonalEnergy):
             labels, width = component.season_of_month[slots // _SLOTS_PER_MONTH], len(component.seasons)
@@ -449,6 +509,8 @@ def _run_starts(label_rows: list[np.ndarray], also: list[int], count: int) -> np
 
 
 def _energy_keys(component: _EnergyComponent, start: date) -> list[LineKey]:
+    if isinstance(component, TieredTimeOfUse):
+        return [(component.line_id(p, t), start) for p in component.periods for t in component.tiers]
     if isinstance(component, TimeOfUse):
         return [(period.id, start) for period in component.periods]
     if isinstance(component, SeasonalEnergy):

@@ -13,6 +13,10 @@ a flat levy beside time of use prices the same kWh twice, by design)
   days rated: Australian daily thresholds).
 - ``seasonal_energy``: a rate per season, seasons being sets of months covering the year.
 - ``time_of_use``: a rate per period chosen by month, day type and local hour.
+- ``tiered_time_of_use``: time of use whose rate also depends on the tier the bill's usage
+  has reached: tier thresholds on the total across periods (per bill or per day), a rate per
+  period and tier, the period's share of each tier split chronologically or proportionally
+  (tiers.py).
 
 Demand
 - ``demand_charge``: the highest kW (kVA on an apparent-energy register) of an interval in
@@ -278,12 +282,14 @@ class TouPeriod:
         return {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
 
 
-def _schedule(periods: tuple[TouPeriod, ...], owner: str) -> np.ndarray:
+def _schedule(
+    periods: tuple[TouPeriod, ...] | tuple[TieredPeriod, ...], owner: str, kind: type = TouPeriod
+) -> np.ndarray:
     if not periods:
         raise TariffError("periods", f"{owner} needs at least one period")
     for index, period in enumerate(periods):
-        if not isinstance(period, TouPeriod):
-            raise TariffError(f"periods[{index}]", f"not a TouPeriod: {period!r}")
+        if not isinstance(period, kind):
+            raise TariffError(f"periods[{index}]", f"not a {kind.__name__}: {period!r}")
     try:
         return hour_table([(period.id, period.months, period.windows()) for period in periods])
     except HourCoverageError as error:
@@ -306,6 +312,136 @@ class TimeOfUse:
         _check_common(self, description=False)
         object.__setattr__(self, "periods", tuple(self.periods))
         object.__setattr__(self, "table", _schedule(self.periods, "a time_of_use component"))
+
+    @property
+    def own_holiday_hours(self) -> bool:
+        return any(period.holidays is not None for period in self.periods)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A tier of a tiered time-of-use component: usage up to ``up_to`` kWh of the bill's total
+    (across all periods; x days when thresholds are per day); the last tier is open-ended."""
+
+    id: str
+    description: str
+    up_to: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        check_text("id", self.id)
+        check_text("description", self.description)
+        if self.up_to is not None:
+            check_kwh_threshold("upTo", self.up_to)
+
+    @property
+    def up_to_wh(self) -> int | None:
+        return None if self.up_to is None else int(self.up_to.scaleb(3))
+
+
+@dataclass(frozen=True)
+class TieredPeriod:
+    """A time-of-use period with one rate per tier of its component, in the tiers' order."""
+
+    id: str
+    description: str
+    rates: tuple[Decimal, ...]  # per kWh, one per tier
+    weekdays: tuple[HourRange, ...]
+    weekends: tuple[HourRange, ...]
+    holidays: tuple[HourRange, ...] | None = None
+    months: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        check_text("id", self.id)
+        check_text("description", self.description)
+        if not isinstance(self.rates, tuple | list):
+            raise TariffError("rates", f"must be a list of rates, one per tier, got {self.rates!r}")
+        object.__setattr__(self, "rates", tuple(self.rates))
+        if not self.rates:
+            raise TariffError("rates", f"period {self.id!r} has no tiers: give one rate per tier")
+        for index, rate in enumerate(self.rates):
+            check_rate(f"rates[{index}]", rate)
+        for day_type in ("weekdays", "weekends"):
+            object.__setattr__(self, day_type, check_hour_ranges(day_type, getattr(self, day_type)))
+        if self.holidays is not None:
+            object.__setattr__(self, "holidays", check_hour_ranges("holidays", self.holidays))
+        if self.months is not None:
+            object.__setattr__(self, "months", check_months("months", self.months))
+
+    def windows(self) -> dict[str, tuple[HourRange, ...] | None]:
+        return {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
+
+
+TIER_ALLOCATIONS = ("chronological", "proportional")
+
+
+@dataclass(frozen=True)
+class TieredTimeOfUse:
+    """Time of use with tiers: each kWh pays the rate of its period and of the tier the bill's total
+    (all periods together) is in. How a tier is shared between periods is ``allocation``:
+    ``chronological`` (the kWh that took the total past a threshold, in time order) or
+    ``proportional`` (each period's share of the bill's energy); see tiers.py and TARIFF_FORMAT.md.
+    One line per period and tier, priced by ``f"{period.id}-{tier.id}"``."""
+
+    kind: ClassVar[str] = "tiered_time_of_use"
+    unit: ClassVar[str] = "kWh"
+
+    id: str
+    tiers: tuple[Tier, ...]
+    periods: tuple[TieredPeriod, ...]
+    thresholds_per: str  # "bill" | "day"
+    allocation: str  # "chronological" | "proportional"
+    tax_code: str
+    description: str = "Tiered time of use energy"
+    register: str = GENERAL
+    table: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_common(self, description=False)
+        check_choice("thresholdsPer", self.thresholds_per, THRESHOLDS_PER)
+        check_choice("allocation", self.allocation, TIER_ALLOCATIONS)
+        object.__setattr__(self, "tiers", tuple(self.tiers))
+        object.__setattr__(self, "periods", tuple(self.periods))
+        self._check_tiers()
+        owner = f"tiered time of use {self.id!r}"
+        object.__setattr__(self, "table", _schedule(self.periods, owner, TieredPeriod))
+        for index, period in enumerate(self.periods):
+            if len(period.rates) != len(self.tiers):
+                problem = (
+                    f"period {period.id!r} of {self.id!r} has {len(period.rates)} rate(s) but the component has "
+                    f"{len(self.tiers)} tiers: give one rate per tier"
+                )
+                raise TariffError(f"periods[{index}].rates", problem)
+
+    def _check_tiers(self) -> None:
+        if not self.tiers:
+            raise TariffError("tiers", f"component {self.id!r} needs at least one tier")
+        previous: Decimal | None = None
+        for index, tier in enumerate(self.tiers):
+            last = index == len(self.tiers) - 1
+            if not isinstance(tier, Tier):
+                raise TariffError(f"tiers[{index}]", f"not a Tier: {tier!r}")
+            if tier.up_to is None and not last:
+                problem = f"only the last tier may be open-ended; tier {tier.id!r} of {self.id!r} has no upTo"
+                raise TariffError(f"tiers[{index}].upTo", problem)
+            if tier.up_to is not None and last:
+                problem = (
+                    f"the last tier of {self.id!r} must be open-ended (no upTo), "
+                    f"or usage above {tier.up_to} kWh has no price"
+                )
+                raise TariffError(f"tiers[{index}].upTo", problem)
+            if tier.up_to is not None and previous is not None and tier.up_to <= previous:
+                problem = (
+                    f"tiers of {self.id!r} must increase: {tier.up_to} kWh is not above "
+                    f"the previous tier's {previous} kWh"
+                )
+                raise TariffError(f"tiers[{index}].upTo", problem)
+            previous = tier.up_to if tier.up_to is not None else previous
+
+    def thresholds_wh(self) -> tuple[int, ...]:
+        return tuple(tier.up_to_wh for tier in self.tiers[:-1])  # type: ignore[misc]
+
+    def line_id(self, period: TieredPeriod, tier: Tier) -> str:
+        return f"{period.id}-{tier.id}"
 
     @property
     def own_holiday_hours(self) -> bool:
@@ -471,6 +607,7 @@ Component = (
     | BlockEnergy
     | SeasonalEnergy
     | TimeOfUse
+    | TieredTimeOfUse
     | DemandCharge
     | ExportCredit
     | MinimumCharge
@@ -483,21 +620,27 @@ COMPONENT_TYPES = (
     BlockEnergy,
     SeasonalEnergy,
     TimeOfUse,
+    TieredTimeOfUse,
     DemandCharge,
     ExportCredit,
     MinimumCharge,
     Discount,
 )
-USAGE_TYPES = (FlatEnergy, BlockEnergy, SeasonalEnergy, TimeOfUse, DemandCharge)  # what discounts apply to
+# what discounts apply to
+USAGE_TYPES = (FlatEnergy, BlockEnergy, SeasonalEnergy, TimeOfUse, TieredTimeOfUse, DemandCharge)
 DEPENDENT_TYPES = (MinimumCharge, Discount)  # priced from the other lines, after them
 
 
 def named_parts(component: Component) -> list[tuple[str, str]]:
     """(path suffix, id) of everything in the component that names a line."""
     named = [("id", component.id)]
-    for attribute in ("periods", "blocks", "seasons"):
+    for attribute in ("periods", "blocks", "seasons", "tiers"):
         for index, part in enumerate(getattr(component, attribute, None) or ()):
             named.append((f"{attribute}[{index}].id", part.id))
+    if isinstance(component, TieredTimeOfUse):  # its lines are named by period and tier
+        for p, period in enumerate(component.periods):
+            for t, tier in enumerate(component.tiers):
+                named.append((f"periods[{p}].rates[{t}]", component.line_id(period, tier)))
     return named
 
 

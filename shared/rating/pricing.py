@@ -36,6 +36,7 @@ from shared.rating.components import (
     FlatEnergy,
     MinimumCharge,
     SeasonalEnergy,
+    TieredTimeOfUse,
     TimeOfUse,
     TouPeriod,
 )
@@ -52,6 +53,7 @@ from shared.rating.proration import (
 from shared.rating.results import DemandReading, PendingLine
 from shared.rating.tariff import Tariff
 from shared.rating.tax import multiply_exactly
+from shared.rating.tiers import chronological_tiers, proportional_tiers
 from shared.rating.time_of_use import TABLE_SHAPE, sum_by_label
 from shared.rating.usage import PartUsage, RatingError
 
@@ -192,15 +194,16 @@ def _flat_energy(part: Part, component: FlatEnergy) -> list[ChargeLine]:
     return [_line(part, component, component.id, component.description, quantity, "kWh", component.rate)]
 
 
+def _part_thresholds(part: Part, thresholds_wh: tuple[int, ...], per: str) -> list[int]:
+    """Thresholds for this part: per day x its days, or its share by days of the per-bill ones."""
+    if per == "day":
+        return [threshold * part.days for threshold in thresholds_wh]
+    return [share_by_days(t, part.bill_start, part.bill_days, part.start, part.end) for t in thresholds_wh]
+
+
 def _block_energy(part: Part, component: BlockEnergy) -> list[ChargeLine]:
     total = part.usage.energy_wh(component.register, component.id)
-    if component.thresholds_per == "day":
-        thresholds = [threshold * part.days for threshold in component.thresholds_wh()]
-    else:
-        thresholds = [
-            share_by_days(threshold, part.bill_start, part.bill_days, part.start, part.end)
-            for threshold in component.thresholds_wh()
-        ]
+    thresholds = _part_thresholds(part, component.thresholds_wh(), component.thresholds_per)
     return [
         _line(part, component, block.id, block.description, kwh(wh), "kWh", block.rate)
         for block, wh in zip(component.blocks, split_blocks(total, thresholds), strict=True)
@@ -247,6 +250,34 @@ def _time_of_use(part: Part, component: TimeOfUse) -> list[ChargeLine]:
         _line(part, component, period.id, period.description, kwh(wh), "kWh", period.rate)
         for period, wh in zip(component.periods, energy, strict=True)
         if _shown(part, period)
+    ]
+
+
+def _tiered_time_of_use(part: Part, component: TieredTimeOfUse) -> list[ChargeLine]:
+    """One line per period and tier; the part's usage accumulates from its own first interval."""
+    intervals = part.usage.intervals(component.register, component.id, "is time of use")
+    part.usage.require_unit(intervals, "Wh", component.register, component.id)
+    slots = part.usage.calendar(intervals, tariff_time=True).slots(part.tariff.holiday_region)
+    labels = component.table.ravel()[slots]
+    count = len(component.periods)
+    thresholds = _part_thresholds(part, component.thresholds_wh(), component.thresholds_per)
+    if component.allocation == "chronological":
+        energy = chronological_tiers(intervals.wh, labels, count, thresholds)
+    else:
+        energy = proportional_tiers(sum_by_label(labels, intervals.wh, count).tolist(), thresholds)
+    return [
+        _line(
+            part,
+            component,
+            component.line_id(period, tier),
+            f"{period.description}, {tier.description}",
+            kwh(int(energy[p, t])),
+            "kWh",
+            rate,
+        )
+        for p, period in enumerate(component.periods)
+        if period.months is None or part.months & set(period.months)
+        for t, (tier, rate) in enumerate(zip(component.tiers, period.rates, strict=True))
     ]
 
 
@@ -346,5 +377,6 @@ _PRICERS = {
     BlockEnergy: _block_energy,
     SeasonalEnergy: _seasonal_energy,
     TimeOfUse: _time_of_use,
+    TieredTimeOfUse: _tiered_time_of_use,
     ExportCredit: _export_credit,
 }

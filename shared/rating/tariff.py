@@ -51,6 +51,9 @@ from shared.rating.components import (
     Ratchet,
     Season,
     SeasonalEnergy,
+    Tier,
+    TieredPeriod,
+    TieredTimeOfUse,
     TimeOfUse,
     TouPeriod,
     is_component,
@@ -77,6 +80,9 @@ __all__ = [
     "SeasonalEnergy",
     "Tariff",
     "TariffError",
+    "Tier",
+    "TieredPeriod",
+    "TieredTimeOfUse",
     "TimeOfUse",
     "TouPeriod",
 ]
@@ -167,7 +173,7 @@ class Tariff:
 
     def _check_holiday_hours(self, path: str, component: Component) -> None:
         """Holiday hours in a schedule are only meaningful, and then required, when the tariff rates holidays so."""
-        if not isinstance(component, TimeOfUse | ExportCredit | DemandCharge):
+        if not isinstance(component, TimeOfUse | TieredTimeOfUse | ExportCredit | DemandCharge):
             return
         if isinstance(component, DemandCharge) and component.window is None:
             return

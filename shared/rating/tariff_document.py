@@ -37,6 +37,9 @@ from shared.rating.components import (
     Ratchet,
     Season,
     SeasonalEnergy,
+    Tier,
+    TieredPeriod,
+    TieredTimeOfUse,
     TimeOfUse,
     TouPeriod,
 )
@@ -124,6 +127,7 @@ def _component_from_document(doc: object) -> Component:
 def _common(read: dict[str, Any], *names: str) -> dict[str, Any]:
     """Keyword arguments for the fields read as they are (ids, descriptions, codes, choices)."""
     renames = {"taxCode": "tax_code", "thresholdsPer": "thresholds_per", "appliesTo": "applies_to"}
+    # every other name (allocation, register, ...) is the same in the document and the model
     return {renames.get(name, name): read[name] for name in names if name in read}
 
 
@@ -202,6 +206,36 @@ def _time_of_use(doc: Mapping[str, Any]) -> TimeOfUse:
     return TimeOfUse(periods=_periods(read["periods"]), **_common(read, "id", "taxCode", "description", "register"))
 
 
+def _tiered_time_of_use(doc: Mapping[str, Any]) -> TieredTimeOfUse:
+    required = {"id", "kind", "tiers", "periods", "thresholdsPer", "allocation", "taxCode"}
+    read = fields(doc, "component", required, {"description", "register"})
+    tiers = []
+    for index, tier in enumerate(list_of(read["tiers"], "tiers")):
+        with under(f"tiers[{index}]"):
+            got = fields(tier, "tier", {"id", "description"}, {"upTo"})
+            up_to = decimal_of(got["upTo"], "upTo") if got.get("upTo") is not None else None
+            tiers.append(Tier(up_to=up_to, **_common(got, "id", "description")))
+    periods = []
+    for index, period in enumerate(list_of(read["periods"], "periods")):
+        with under(f"periods[{index}]"):
+            got = fields(
+                period, "period", {"id", "description", "rates", "weekdays", "weekends"}, {"holidays", "months"}
+            )
+            rates = [decimal_of(rate, f"rates[{t}]") for t, rate in enumerate(list_of(got["rates"], "rates"))]
+            periods.append(
+                TieredPeriod(
+                    rates=tuple(rates),
+                    weekdays=hour_ranges_of(got["weekdays"], "weekdays"),
+                    weekends=hour_ranges_of(got["weekends"], "weekends"),
+                    holidays=hour_ranges_of(got["holidays"], "holidays") if got.get("holidays") is not None else None,
+                    months=tuple(list_of(got["months"], "months")) if got.get("months") is not None else None,
+                    **_common(got, "id", "description"),
+                )
+            )
+    names = ("id", "thresholdsPer", "allocation", "taxCode", "description", "register")
+    return TieredTimeOfUse(tiers=tuple(tiers), periods=tuple(periods), **_common(read, *names))
+
+
 def _demand_charge(doc: Mapping[str, Any]) -> DemandCharge:
     required = {"id", "kind", "description", "rate", "unit", "taxCode"}
     read = fields(doc, "component", required, {"register", "window", "ratchet"})
@@ -246,6 +280,7 @@ _READERS: dict[str, Callable[[Mapping[str, Any]], Component]] = {
     DailySupply.kind: _daily_supply,
     FlatEnergy.kind: _flat_energy,
     TimeOfUse.kind: _time_of_use,
+    TieredTimeOfUse.kind: _tiered_time_of_use,
     FixedCharge.kind: _fixed_charge,
     BlockEnergy.kind: _block_energy,
     SeasonalEnergy.kind: _seasonal_energy,
@@ -264,6 +299,21 @@ def _period_to_document(period: TouPeriod) -> dict[str, Any]:
         "id": period.id,
         "description": period.description,
         "rate": str(period.rate),
+        "weekdays": [list(hours) for hours in period.weekdays],
+        "weekends": [list(hours) for hours in period.weekends],
+    }
+    if period.holidays is not None:
+        doc["holidays"] = [list(hours) for hours in period.holidays]
+    if period.months is not None:
+        doc["months"] = list(period.months)
+    return doc
+
+
+def _tiered_period_to_document(period: TieredPeriod) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": period.id,
+        "description": period.description,
+        "rates": [str(rate) for rate in period.rates],
         "weekdays": [list(hours) for hours in period.weekdays],
         "weekends": [list(hours) for hours in period.weekends],
     }
@@ -297,6 +347,13 @@ def _component_to_document(component: Component) -> dict[str, Any]:
             ]
         case TimeOfUse():
             doc["periods"] = [_period_to_document(period) for period in component.periods]
+        case TieredTimeOfUse():
+            doc |= {"thresholdsPer": component.thresholds_per, "allocation": component.allocation}
+            doc["tiers"] = [
+                {"id": t.id, "description": t.description} | ({"upTo": str(t.up_to)} if t.up_to is not None else {})
+                for t in component.tiers
+            ]
+            doc["periods"] = [_tiered_period_to_document(period) for period in component.periods]
         case DemandCharge():
             doc |= {"rate": str(component.rate), "unit": component.unit}
             if component.window is not None:

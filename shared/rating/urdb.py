@@ -11,7 +11,12 @@ period ... are not modelled``. The mapping (see TARIFF_FORMAT.md, "Mapping URDB"
   month -> thresholds per bill, which is a month on a monthly bill; ``kWh daily`` -> per
   day). More periods become ``time_of_use``: one period per URDB period, limited to the
   months it appears in, and split into one period per set of months with the same hours.
-  A tier's price is ``rate + adj``. Tiers inside time of use (or seasons) are not modelled.
+  A tier's price is ``rate + adj``. Tiers in a rate of several periods become
+  ``tiered_time_of_use``: the tiers' thresholds must be the same in every period with tiers
+  (they are read on the month's total across periods); a period of one open-ended tier pays
+  its rate in every tier; each tier is shared between periods by ``tier_allocation``
+  (``proportional`` by default, as SAM does by default; see tiers.py). Thresholds that differ
+  between periods are refused.
 - ``fueladjustmentsmonthly`` ($/kWh by month): ``seasonal_energy``, one season per price.
 - ``flatdemandstructure`` + ``flatdemandmonths``: a monthly ``demand_charge`` per URDB
   period, its window limited to that period's months. ``demandratestructure`` with
@@ -49,9 +54,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.rating.checks import HOURS_PER_DAY, MONTHS
+from shared.rating.components import TIER_ALLOCATIONS
 
 CURRENCY = "USD"
 DEFAULT_TAX_CODE = "NOTAX"
+DEFAULT_TIER_ALLOCATION = "proportional"  # SAM Utilityrate5's default (net metering, ur_calc); see tiers.py
 _MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _SECONDS_PER_DAY = 86_400
 _EPOCH = date(1970, 1, 1)
@@ -95,16 +102,26 @@ def is_urdb(doc: object) -> bool:
 
 
 def urdb_document(
-    doc: object, *, time_zone: str, tax_code: str = DEFAULT_TAX_CODE, tax_rate: Decimal = Decimal(0)
+    doc: object,
+    *,
+    time_zone: str,
+    tax_code: str = DEFAULT_TAX_CODE,
+    tax_rate: Decimal = Decimal(0),
+    tier_allocation: str = DEFAULT_TIER_ALLOCATION,
 ) -> dict[str, Any]:
-    """The GridLedger tariff document of a URDB rate, its hours read in ``time_zone``."""
+    """The GridLedger tariff document of a URDB rate, its hours read in ``time_zone``.
+
+    ``tier_allocation`` says how a tiered time-of-use rate shares each tier between periods
+    (URDB does not say): ``proportional``, SAM's default, or ``chronological``."""
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise UrdbError("timeZone", f"unknown IANA time zone {time_zone!r}") from None
+    if tier_allocation not in TIER_ALLOCATIONS:
+        raise UrdbError("tierAllocation", f"must be one of {', '.join(TIER_ALLOCATIONS)}, got {tier_allocation!r}")
     rate, prefix = _unwrap(doc)
     try:
-        return _document(rate, time_zone, tax_code, tax_rate)
+        return _document(rate, time_zone, tax_code, tax_rate, tier_allocation)
     except UrdbError as error:
         field = f"{prefix}.{error.field}" if prefix and error.field else prefix or error.field
         raise UrdbError(field, error.problem) from None
@@ -127,7 +144,9 @@ def _unwrap(doc: object) -> tuple[Mapping[str, Any], str]:
     return items[0], "items[0]"
 
 
-def _document(rate: Mapping[str, Any], time_zone: str, tax_code: str, tax_rate: Decimal) -> dict[str, Any]:
+def _document(
+    rate: Mapping[str, Any], time_zone: str, tax_code: str, tax_rate: Decimal, tier_allocation: str
+) -> dict[str, Any]:
     _refuse_not_modelled(rate)
     effective_from = _epoch_date(rate, "startdate")
     if effective_from is None:
@@ -137,7 +156,7 @@ def _document(rate: Mapping[str, Any], time_zone: str, tax_code: str, tax_rate: 
         raise UrdbError("enddate", f"{effective_to} is not after startdate {effective_from}")
     components = [
         *_fixed_charge(rate),
-        *_energy(rate),
+        *_energy(rate, tier_allocation),
         *_fuel_adjustments(rate),
         *_flat_demand(rate),
         *_tou_demand(rate),
@@ -182,7 +201,7 @@ def _priced(value: object) -> bool:
 # -- energy ---------------------------------------------------------------------------------------
 
 
-def _energy(rate: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _energy(rate: Mapping[str, Any], tier_allocation: str) -> list[dict[str, Any]]:
     structure = rate.get("energyratestructure")
     if not structure:
         for name in ("energyweekdayschedule", "energyweekendschedule"):
@@ -199,20 +218,14 @@ def _energy(rate: Mapping[str, Any]) -> list[dict[str, Any]]:
                 raise UrdbError(f"energyratestructure[{p}][{t}].sell", problem)
     if len(used) == 1:
         return [_single_period_energy(periods[used[0]], used[0], _label(rate, used[0], only=True))]
-    for p in used:
-        if len(periods[p]) > 1:
-            problem = (
-                f"tiers in a rate with more than one period (time of use or seasons) are not modelled: "
-                f"period {p} has {len(periods[p])} tiers"
-            )
-            raise UrdbError(f"energyratestructure[{p}][1]", problem)
+    if any(len(periods[p]) > 1 for p in used):
+        return [_tiered_energy(rate, periods, used, (weekday, weekend), tier_allocation)]
     tou_periods = []
     for p in used:
         price = _price(periods[p][0], f"energyratestructure[{p}][0]")
-        windows = _windows(weekday, weekend, p)
-        for months, weekdays, weekends in windows:
+        for months, weekdays, weekends, period_id in _period_parts(weekday, weekend, p):
             period: dict[str, Any] = {
-                "id": _part_id(f"energy-p{p}", months, len(windows)),
+                "id": period_id,
                 "description": _with_months(_label(rate, p), months),
                 "rate": str(price),
                 "weekdays": weekdays,
@@ -224,40 +237,135 @@ def _energy(rate: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"id": "energy", "kind": "time_of_use", "description": "Time of use energy", "periods": tou_periods}]
 
 
+def _period_parts(
+    weekday: Schedule, weekend: Schedule, p: int
+) -> list[tuple[tuple[int, ...], list[list[int]], list[list[int]], str]]:
+    """Period ``p`` as one GridLedger period per set of months with the same hours, with its id."""
+    windows = _windows(weekday, weekend, p)
+    return [(m, wd, we, _part_id(f"energy-p{p}", m, len(windows))) for m, wd, we in windows]
+
+
+def _tiered_energy(
+    rate: Mapping[str, Any],
+    periods: list[list[Mapping[str, Any]]],
+    used: list[int],
+    schedules: tuple[Schedule, Schedule],
+    allocation: str,
+) -> dict[str, Any]:
+    """Tiered time of use: the tiers' thresholds must be the same in every period that has tiers (they
+    are read on the month's total across periods); a period of one open-ended tier pays its rate in each."""
+    tiered = [p for p in used if len(periods[p]) > 1]
+    first = tiered[0]
+    unit, thresholds = _thresholds(periods[first], f"energyratestructure[{first}]")
+    for p in tiered[1:]:
+        where = f"energyratestructure[{p}]"
+        other_unit, other = _thresholds(periods[p], where)
+        if (other_unit, other) != (unit, thresholds):
+            t = next((i for i, (a, b) in enumerate(zip(other, thresholds, strict=False)) if a != b), 0)
+            field = f"{where}[{t}].max" if other_unit == unit else f"{where}[0].unit"
+            problem = (
+                f"tier thresholds differ between periods ({_shown(thresholds, unit)} in period {first}, "
+                f"{_shown(other, other_unit)} in period {p}): tiers are read on the month's total across "
+                "periods, so every period must have the same tiers"
+            )
+            raise UrdbError(field, problem)
+    words = _BLOCK_WORDS[unit]
+    tiers: list[dict[str, Any]] = []
+    for t in range(len(thresholds) + 1):
+        tier: dict[str, Any] = {"id": f"tier-{t + 1}"}
+        if t < len(thresholds):
+            tier |= {"description": f"tier {t + 1} (to {thresholds[t]} {words})", "upTo": str(thresholds[t])}
+        else:
+            tier["description"] = f"tier {t + 1} (above {thresholds[-1]} {words})"
+        tiers.append(tier)
+    tou_periods = []
+    for p in used:
+        if len(periods[p]) == 1:
+            if periods[p][0].get("max") is not None:
+                raise UrdbError(
+                    f"energyratestructure[{p}][0].max", "the last tier has a max: usage above it would have no price"
+                )
+            rates = [str(_price(periods[p][0], f"energyratestructure[{p}][0]"))] * len(tiers)
+        else:
+            rates = [str(_price(tier, f"energyratestructure[{p}][{t}]")) for t, tier in enumerate(periods[p])]
+        for months, weekdays, weekends, period_id in _period_parts(*schedules, p):
+            period: dict[str, Any] = {
+                "id": period_id,
+                "description": _with_months(_label(rate, p), months),
+                "rates": rates,
+                "weekdays": weekdays,
+                "weekends": weekends,
+            }
+            if months != _ALL_MONTHS:
+                period["months"] = list(months)
+            tou_periods.append(period)
+    return {
+        "id": "energy",
+        "kind": "tiered_time_of_use",
+        "description": "Tiered time of use energy",
+        "thresholdsPer": _BLOCK_UNITS[unit],
+        "allocation": allocation,
+        "tiers": tiers,
+        "periods": tou_periods,
+    }
+
+
+def _shown(thresholds: list[Decimal], unit: str) -> str:
+    return ", ".join(str(t) for t in thresholds) + f" {_BLOCK_WORDS.get(unit, unit)}"
+
+
 def _single_period_energy(tiers: list[Mapping[str, Any]], p: int, label: str) -> dict[str, Any]:
     where = f"energyratestructure[{p}]"
+    if len(tiers) == 1:
+        if tiers[0].get("max") is not None:
+            raise UrdbError(f"{where}[0].max", "the last tier has a max: usage above it would have no price")
+        price = _price(tiers[0], f"{where}[0]")
+        return {"id": "energy", "kind": "flat_energy", "description": label, "rate": str(price)}
+    unit, thresholds = _thresholds(tiers, where)
+    blocks = []
+    for t, tier in enumerate(tiers):
+        price = _price(tier, f"{where}[{t}]")
+        block: dict[str, Any] = {"id": f"energy-tier-{t + 1}", "rate": str(price)}
+        if t < len(thresholds):
+            block["upTo"] = str(thresholds[t])
+            block["description"] = f"{label}, tier {t + 1} (to {thresholds[t]} {_BLOCK_WORDS[unit]})"
+        else:
+            block["description"] = f"{label}, tier {t + 1} (above {thresholds[-1]} {_BLOCK_WORDS[unit]})"
+        blocks.append(block)
+    thresholds_per = _BLOCK_UNITS[unit]
+    return {
+        "id": "energy",
+        "kind": "block_energy",
+        "description": label,
+        "thresholdsPer": thresholds_per,
+        "blocks": blocks,
+    }
+
+
+def _thresholds(tiers: list[Mapping[str, Any]], where: str) -> tuple[str, list[Decimal]]:
+    """The unit and the increasing thresholds (kWh) of a period's tiers, the last open-ended."""
     last = f"{where}[{len(tiers) - 1}].max"
     if tiers[-1].get("max") is not None:
         raise UrdbError(last, "the last tier has a max: usage above it would have no price")
-    if len(tiers) == 1:
-        price = _price(tiers[0], f"{where}[0]")
-        return {"id": "energy", "kind": "flat_energy", "description": label, "rate": str(price)}
     units = {tier.get("unit", "kWh") for tier in tiers}
     if len(units) > 1 or not units <= set(_BLOCK_UNITS):
         shown = ", ".join(sorted(map(repr, units)))
         problem = f"tier units {shown}: only 'kWh' (a month) or 'kWh daily' thresholds are modelled, one per rate"
         raise UrdbError(f"{where}[0].unit", problem)
     (unit,) = units
-    blocks, previous = [], Decimal(0)
-    for t, tier in enumerate(tiers):
-        price = _price(tier, f"{where}[{t}]")
-        block: dict[str, Any] = {"id": f"energy-tier-{t + 1}", "rate": str(price)}
-        if t < len(tiers) - 1:
-            up_to = _number(tier.get("max"), f"{where}[{t}].max")
-            if tier.get("max") is None:
-                raise UrdbError(f"{where}[{t}].max", "missing: every tier but the last needs a max")
-            if up_to <= previous:
-                raise UrdbError(f"{where}[{t}].max", f"{up_to} kWh is not above the tier before ({previous} kWh)")
-            if up_to.as_tuple().exponent < -3:  # type: ignore[operator]
-                raise UrdbError(f"{where}[{t}].max", f"{up_to} kWh is finer than a Wh")
-            block["upTo"] = str(up_to)
-            block["description"] = f"{label}, tier {t + 1} (to {up_to} {_BLOCK_WORDS[unit]})"
-            previous = up_to
-        else:
-            block["description"] = f"{label}, tier {t + 1} (above {previous} {_BLOCK_WORDS[unit]})"
-        blocks.append(block)
-    thresholds = _BLOCK_UNITS[unit]
-    return {"id": "energy", "kind": "block_energy", "description": label, "thresholdsPer": thresholds, "blocks": blocks}
+    thresholds: list[Decimal] = []
+    previous = Decimal(0)
+    for t, tier in enumerate(tiers[:-1]):
+        if tier.get("max") is None:
+            raise UrdbError(f"{where}[{t}].max", "missing: every tier but the last needs a max")
+        up_to = _number(tier.get("max"), f"{where}[{t}].max")
+        if up_to <= previous:
+            raise UrdbError(f"{where}[{t}].max", f"{up_to} kWh is not above the tier before ({previous} kWh)")
+        if up_to.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise UrdbError(f"{where}[{t}].max", f"{up_to} kWh is finer than a Wh")
+        thresholds.append(up_to)
+        previous = up_to
+    return unit, thresholds
 
 
 def _label(rate: Mapping[str, Any], p: int, *, only: bool = False) -> str:

@@ -251,7 +251,8 @@ def without(*fields: str, **changes: object) -> dict:
     return rate
 
 
-TIERED_PEAK = [[{"rate": 0.1}], [{"max": 100, "rate": 0.3}, {"rate": 0.4}]]
+# tiered time of use whose periods have different tier thresholds: tiers are read on the month's total
+UNEQUAL_TIERS = [[{"max": 200, "rate": 0.1}, {"rate": 0.2}], [{"max": 100, "rate": 0.3}, {"rate": 0.4}]]
 
 
 @pytest.mark.parametrize(
@@ -259,7 +260,7 @@ TIERED_PEAK = [[{"rate": 0.1}], [{"max": 100, "rate": 0.3}, {"rate": 0.4}]]
     [
         ({"items": []}, "items"),
         ({"items": [small_rate(), small_rate(label="def456")]}, "items"),
-        (small_rate(energyratestructure=TIERED_PEAK), "energyratestructure[1][1]"),
+        (small_rate(energyratestructure=UNEQUAL_TIERS), "energyratestructure[1][0].max"),
         (tiered() | {"energyratestructure": [[{"max": 500, "rate": 0.1}, {"max": 900, "rate": 0.2}]]},
          "energyratestructure[0][1].max"),
         (tiered() | {"energyratestructure": [[{"max": 500, "rate": 0.1}, {"max": 400, "rate": 0.2}, {"rate": 0.3}]]},
@@ -314,10 +315,11 @@ def test_what_cannot_be_imported_is_refused_by_its_urdb_field(rate, field):
 
 def test_refusals_say_what_to_do():
     with pytest.raises(UrdbError) as caught:
-        urdb_document(small_rate(energyratestructure=TIERED_PEAK), time_zone=LA)
+        urdb_document(small_rate(energyratestructure=UNEQUAL_TIERS), time_zone=LA)
     assert str(caught.value) == (
-        "energyratestructure[1][1]: tiers in a rate with more than one period (time of use or seasons) "
-        "are not modelled: period 1 has 2 tiers"
+        "energyratestructure[1][0].max: tier thresholds differ between periods (200 kWh in period 0, "
+        "100 kWh in period 1): tiers are read on the month's total across periods, so every period must "
+        "have the same tiers"
     )
     with pytest.raises(UrdbError) as caught:
         urdb_document({"items": [small_rate(), small_rate(label="def456")]}, time_zone=LA)
