@@ -5,6 +5,11 @@ Each gateway's own event shapes (Stripe's in ``stripe_events.py``, the generic g
 Every fact carries the gateway's own id for the thing it describes (the payment, the
 refund, the dispute), because that id, not an amount or a running total, is what makes a
 fact post once however often and in whatever order it is delivered.
+
+A fact may also carry the gateway's balance transaction id (Stripe's ``txn_...``): the line
+the gateway's payout report will show for this money. It never identifies the fact (an
+event of the payment may not carry it); reconciliation uses it to pair the posting with its
+payout line exactly instead of by inference.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class PaymentReceived:
     charge_id: str | None = None
     payer_name: str | None = None  # as the bank or the receipt shows it: for an operator matching by hand
     source: str | None = None  # where it came from ("statement st-1 line 4"): shown in the unmatched queue
+    balance_transaction_id: str | None = None  # the gateway's payout-report line for it, when the event says
 
     @property
     def key(self) -> str:
@@ -49,6 +55,7 @@ class Reversal:
     amount: Money
     occurred_at: datetime
     charge_id: str | None = None
+    balance_transaction_id: str | None = None  # the gateway's payout-report line for it, when the event says
 
     @property
     def payment_key(self) -> str:

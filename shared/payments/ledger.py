@@ -22,6 +22,11 @@ The chart of accounts is small on purpose:
 
 Balances are never stored: an account's balance is the sum of its postings, and what each
 invoice still has open is derived from them by ``allocation.py``.
+
+What reconciliation needs is recorded on the set when it is posted, so a report on a past
+month reads what was true then: the gateway's balance transaction id (its payout-report line,
+when the event named it) and the branch of the account at that moment (none in suspense).
+Sets posted before these were recorded have neither; reconciliation says when it falls back.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ CLEARING_PREFIX = "clearing:"
 
 # The customer-account partition for money that names no known account.
 UNALLOCATED = "unallocated"
+# The branch of an account whose document names none.
+DEFAULT_BRANCH = "main"
 
 
 def clearing(provider: str) -> str:
@@ -146,6 +153,8 @@ class PostingSet:
     invoice_number: str | None = None
     issue_date: date | None = None  # invoices: the order "oldest first" means
     reference: str | None = None
+    balance_transaction_id: str | None = None  # the gateway's payout-report line, when the event named it
+    branch: str | None = None  # the account's branch when posted; None: suspense, or posted before it was kept
 
     def total(self, side: Side) -> Money:
         total = Money.zero(self.currency)
@@ -199,6 +208,8 @@ class PostingSet:
             "invoiceNumber": self.invoice_number,
             "issueDate": self.issue_date.isoformat() if self.issue_date else None,
             "reference": self.reference,
+            "balanceTransactionId": self.balance_transaction_id,
+            "branch": self.branch,
         }
 
     @classmethod
@@ -219,6 +230,8 @@ class PostingSet:
             invoice_number=data.get("invoiceNumber"),
             issue_date=date.fromisoformat(data["issueDate"]) if data.get("issueDate") else None,
             reference=data.get("reference"),
+            balance_transaction_id=data.get("balanceTransactionId"),
+            branch=data.get("branch"),
         )
 
 
@@ -261,10 +274,15 @@ def invoice_postings(invoice: Invoice) -> PostingSet:
 
 
 def payment_postings(
-    fact: PaymentReceived, *, account_id: str, named_invoice_id: str | None, event_id: str | None
+    fact: PaymentReceived,
+    *,
+    account_id: str,
+    named_invoice_id: str | None,
+    event_id: str | None,
+    branch: str | None = None,
 ) -> PostingSet:
     """Money in at the gateway; the customer owes that much less (or, for an unknown payer,
-    it waits in suspense)."""
+    it waits in suspense). ``branch``: the account's as it stands now (None in suspense)."""
     settles = SUSPENSE if account_id == UNALLOCATED else RECEIVABLE
     return _checked(
         PostingSet(
@@ -280,16 +298,25 @@ def payment_postings(
             charge_id=fact.charge_id,
             invoice_id=named_invoice_id,
             reference=fact.reference,
+            balance_transaction_id=fact.balance_transaction_id,
+            branch=None if account_id == UNALLOCATED else branch,
         )
     )
 
 
 def assignment_postings(
-    payment: PostingSet, *, account_id: str, amount: Money, named_invoice_id: str | None, event_id: str | None
+    payment: PostingSet,
+    *,
+    account_id: str,
+    amount: Money,
+    named_invoice_id: str | None,
+    event_id: str | None,
+    branch: str | None = None,
 ) -> PostingSet:
     """An operator matched money held in suspense to a customer account: suspense gives it up
     and the customer owes that much less. ``amount`` is what is left of the payment (a refund
-    already taken out of suspense is not moved again)."""
+    already taken out of suspense is not moved again). ``branch``: the assigned account's.
+    It moves no gateway money, so it has no balance transaction of its own."""
     if payment.account_id != UNALLOCATED or payment.type is not PostingType.PAYMENT:
         raise ValueError(f"{payment.posting_id} is not a payment held in suspense")
     if account_id == UNALLOCATED:
@@ -308,13 +335,17 @@ def assignment_postings(
             charge_id=payment.charge_id,
             invoice_id=named_invoice_id,
             reference=payment.reference,
+            branch=branch,
         )
     )
 
 
-def reversal_postings(fact: Reversal, *, payment: PostingSet, event_id: str | None) -> PostingSet:
+def reversal_postings(
+    fact: Reversal, *, payment: PostingSet, event_id: str | None, branch: str | None = None
+) -> PostingSet:
     """A refund or chargeback takes money back out of the gateway and reopens what the payment
-    settled; a won dispute does the opposite. Always against the account the payment credited."""
+    settled; a won dispute does the opposite. Always against the account the payment credited.
+    ``branch``: that account's as it stands now (None in suspense)."""
     if fact.amount.currency != payment.currency:
         raise EventRejected(
             "currency_mismatch",
@@ -341,6 +372,8 @@ def reversal_postings(fact: Reversal, *, payment: PostingSet, event_id: str | No
             payment_key=payment.payment_key,
             payment_id=payment.payment_id,
             charge_id=fact.charge_id or payment.charge_id,
+            balance_transaction_id=fact.balance_transaction_id,
+            branch=None if payment.account_id == UNALLOCATED else branch,
         )
     )
 

@@ -14,6 +14,11 @@ A refund, chargeback or won dispute:
 3. its posting set is created in the payment's partition under the refund's or dispute's
    own id.
 
+Each posting set records the branch of its account as the account document says at that
+moment (suspense: none), so a later change of branch does not move past months' money in
+the reconciliation. A redelivery finds the set already there and changes nothing, branch
+included.
+
 After either, events held for it are released and the account's invoices re-derived. Those
 steps run again on every redelivery (adding nothing), so a crash after posting is mended.
 
@@ -44,6 +49,7 @@ from shared.payments.facts import (
 )
 from shared.payments.inbox import WebhookInbox
 from shared.payments.ledger import (
+    DEFAULT_BRANCH,
     UNALLOCATED,
     PostingSet,
     Side,
@@ -157,6 +163,14 @@ class PaymentLedger:
             named = str(carrying_only[0]["id"])  # a reference printed on one invoice only names that invoice
         return Payer(account_id, named, frozenset(d["currency"] for d in invoices))
 
+    def branch_of(self, account_id: str) -> str | None:
+        """The account's branch as its document says now; None for suspense. An account with
+        no document or no branch is in the default branch, as the reconciliation has it."""
+        if account_id == UNALLOCATED:
+            return None
+        docs = self._accounts.query({"accountId": account_id}, partition=account_id)
+        return str(docs[0].get("branch") or DEFAULT_BRANCH) if docs else DEFAULT_BRANCH
+
     # -- refusing early (the webhook endpoint answers 4xx) -------------------------------------
 
     def check(self, fact: Fact) -> None:
@@ -264,7 +278,9 @@ class PaymentLedger:
                 thisEventNames=payer.account_id,
             )
         named = payer.named_invoice_id if account_id == payer.account_id else None
-        posting = payment_postings(fact, account_id=account_id, named_invoice_id=named, event_id=event_id)
+        posting = payment_postings(
+            fact, account_id=account_id, named_invoice_id=named, event_id=event_id, branch=self.branch_of(account_id)
+        )
         added = self._store.add(posting, posted_at=now)
         detail = f"{fact.amount} from {fact.key} to account {account_id}"
         if account_id == UNALLOCATED:
@@ -300,7 +316,7 @@ class PaymentLedger:
                 waiting_for_charge=fact.charge_id,
             )
         self._reversal_fits(fact, payment)
-        posting = reversal_postings(fact, payment=payment, event_id=event_id)
+        posting = reversal_postings(fact, payment=payment, event_id=event_id, branch=self.branch_of(payment.account_id))
         added = self._store.add(posting, posted_at=now)
         self._after(posting, provider=fact.provider, charge_id=None, now=now)
         detail = f"{fact.amount} {posting.type.value} {reversal_posting_id(fact)} of {payment.payment_key}"
@@ -358,7 +374,12 @@ class PaymentLedger:
                 status=409,
             )
         posting = assignment_postings(
-            payment, account_id=account_id, amount=left, named_invoice_id=payer.named_invoice_id, event_id=event_id
+            payment,
+            account_id=account_id,
+            amount=left,
+            named_invoice_id=payer.named_invoice_id,
+            event_id=event_id,
+            branch=self.branch_of(account_id),
         )
         added = self._store.add(posting, posted_at=now)
         self._after(posting, provider=provider, charge_id=None, now=now)

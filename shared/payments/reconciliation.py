@@ -14,6 +14,9 @@ currencies in one cell):
   unallocated. ``allocated + unallocated = received``, payment by payment;
 - ``refunded``, ``chargedBack``, ``disputeReversals``: reversals, by the branch of the account
   whose payment they reverse;
+- the branch is the one each posting set recorded when it was posted, so an account moving to
+  another branch leaves its past months where they were. Sets posted before the branch was
+  recorded fall back to the account's branch now, and the report says so in ``notes``;
 - ``netReceived``: the change of the channel's clearing account (debits less credits), read from
   the postings themselves, so ``received - refunded - chargedBack + disputeReversals`` checks it.
 
@@ -22,10 +25,13 @@ The channel is the gateway whose clearing account the posting set moves (``clear
 
 The payout side, only for channels whose gateway reports payouts line by line (Stripe):
 - every ledger posting of the channel is matched with the payout line of the same balance
-  transaction: by the line's ``source_id`` (the charge, refund or dispute id) where given, else
-  by category and the payment it belongs to, preferring the line of the same amount. Matching
-  runs over all time, so a payment at 23:59 on the last day that Stripe paid out next month is
-  matched, not reported twice;
+  transaction: exactly, by the balance transaction id the posting set recorded from the
+  gateway's event (a posting that has one is matched by nothing else, and its line is never
+  another posting's); for sets without one (posted before it was recorded, or from an event
+  that did not name it), by the line's ``source_id`` (the charge, refund or dispute id) where
+  given, else inferred by category and the payment it belongs to, preferring the line of the
+  same amount (``notes`` counts those). Matching runs over all time, so a payment at 23:59 on
+  the last day that Stripe paid out next month is matched, not reported twice;
 - the lines in the period are those matched to the period's postings, and unmatched lines
   created in it; ``gatewayFees`` is their fees (a ``fee``-category line, such as a Radar fee, is
   a fee in full), ``payoutGross`` the rest, ``payoutNet = payoutGross - gatewayFees``;
@@ -49,6 +55,7 @@ from shared.money import Money
 from shared.payments.allocation import account_position
 from shared.payments.ledger import (
     CLEARING_PREFIX,
+    DEFAULT_BRANCH,
     UNALLOCATED,
     PostingSet,
     PostingType,
@@ -57,7 +64,7 @@ from shared.payments.ledger import (
 from shared.payments.payouts import PayoutLine
 
 ZERO = Decimal(0)
-DEFAULT_BRANCH = "main"
+SUSPENSE_BRANCH = "unallocated"  # money naming no account is its own branch
 UNMATCHED_BRANCH = "unmatched"  # payout lines no ledger posting explains have no branch
 FEE_CATEGORY = "fee"
 
@@ -72,6 +79,7 @@ CATEGORY = {
 DifferenceKind = Literal[
     "ledger-without-payout", "payout-without-ledger", "amount-mismatch", "currency-mismatch", "ledger-problem"
 ]
+MatchedBy = Literal["balance-transaction", "source-id", "inferred"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,7 @@ class Movement:
     amount: Money  # unsigned, as the posting set states it
     signed: Money  # the clearing account's change: money in positive, out negative
     allocated: Money | None = None  # payments in the period only
+    branch_recorded: bool = True  # False: posted before branches were recorded, so the account's branch now
 
     @property
     def own_id(self) -> str | None:
@@ -208,6 +217,19 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something the reader should know about how a figure was reached (not a difference)."""
+
+    kind: Literal["branch-at-report-time", "payout-lines-inferred"]
+    detail: str
+    postings: int
+    accounts: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "postings": self.postings, "accounts": list(self.accounts), "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     period: Period
     channels: tuple[Row, ...]
@@ -218,6 +240,7 @@ class Reconciliation:
     branch_filter: str | None = None
     channel_filter: str | None = None
     payouts: tuple[PayoutTotal, ...] = ()  # what each payout of the period's lines came to
+    notes: tuple[Note, ...] = ()
 
     @property
     def balanced(self) -> bool:
@@ -240,6 +263,7 @@ class Reconciliation:
             "total": [row.to_json() for row in self.totals],
             "differences": [difference.to_json() for difference in self.differences],
             "payouts": [payout.to_json() for payout in self.payouts],
+            "notes": [note.to_json() for note in self.notes],
         }
 
 
@@ -333,18 +357,28 @@ def _allocations(account_id: str, sets: Sequence[PostingSet], period: Period) ->
     return allocated
 
 
+def branch_of(posting: PostingSet, branches: Mapping[str, str]) -> tuple[str, bool]:
+    """The branch a set counts in, and whether the set recorded it: suspense is its own branch;
+    a set posted before branches were recorded takes the account's branch now (``branches``)."""
+    if posting.account_id == UNALLOCATED:
+        return SUSPENSE_BRANCH, True
+    if posting.branch:
+        return posting.branch, True
+    return branches.get(posting.account_id, DEFAULT_BRANCH), False
+
+
 def movements(
     sets: Iterable[PostingSet], branches: Mapping[str, str], period: Period, problems: list[Difference]
 ) -> list[Movement]:
     """Every posting set that moved cash, any time, with its channel and branch; the period's
-    payments carry their allocation. Accounts whose allocation cannot be worked out are named
-    in ``problems``."""
+    payments carry their allocation. ``branches`` is each account's branch now, for sets that
+    did not record theirs. Accounts whose allocation cannot be worked out are named in
+    ``problems``."""
     by_account: dict[str, list[PostingSet]] = defaultdict(list)
     for posting in sets:
         by_account[posting.account_id].append(posting)
     found: list[Movement] = []
     for account_id, account_sets in by_account.items():
-        branch = "unallocated" if account_id == UNALLOCATED else branches.get(account_id, DEFAULT_BRANCH)
         try:
             allocated = _allocations(account_id, account_sets, period)
         except ValueError as exc:  # e.g. an account with postings in two currencies
@@ -356,6 +390,7 @@ def movements(
             channel = channel_of(posting)
             if channel is None or posting.type is PostingType.INVOICE:
                 continue
+            branch, recorded = branch_of(posting, branches)
             found.append(
                 Movement(
                     posting=posting,
@@ -364,6 +399,7 @@ def movements(
                     amount=posting.total(Side.DEBIT),
                     signed=posting.change(f"{CLEARING_PREFIX}{channel}"),
                     allocated=allocated.get(posting.posting_id),
+                    branch_recorded=recorded,
                 )
             )
     return found
@@ -376,20 +412,32 @@ def movements(
 class Match:
     movement: Movement
     line: PayoutLine
+    matched_by: MatchedBy = "inferred"
 
 
 def match_lines(channel_movements: Sequence[Movement], lines: Sequence[PayoutLine]) -> list[Match]:
-    """Pair ledger postings with payout lines, each at most once: first every exact match by
-    the line's source id, then by category and payment, the same amount first."""
+    """Pair ledger postings with payout lines, each at most once: first by the balance
+    transaction id a posting recorded (exact, and final: such a posting is matched by nothing
+    else); then, for postings without one, by the line's source id, then by category and
+    payment, the same amount first."""
     claimed: set[str] = set()
     matches: list[Match] = []
     unmatched: list[Movement] = []
+    by_transaction = {line.balance_transaction_id: line for line in lines}
+    ordered = sorted(channel_movements, key=lambda m: _money_order(m.posting))
+    without_id = []
+    for movement in ordered:
+        transaction = movement.posting.balance_transaction_id
+        if transaction is None:
+            without_id.append(movement)
+        elif transaction in by_transaction and transaction not in claimed:
+            claimed.add(transaction)
+            matches.append(Match(movement, by_transaction[transaction], "balance-transaction"))
     by_source: dict[str, list[PayoutLine]] = defaultdict(list)
     for line in lines:
         if line.source_id:
             by_source[line.source_id].append(line)
-    ordered = sorted(channel_movements, key=lambda m: _money_order(m.posting))
-    for movement in ordered:
+    for movement in without_id:
         category = CATEGORY.get(movement.posting.type)
         own = movement.own_id
         exact = [
@@ -399,7 +447,7 @@ def match_lines(channel_movements: Sequence[Movement], lines: Sequence[PayoutLin
         ]
         if exact:
             claimed.add(exact[0].balance_transaction_id)
-            matches.append(Match(movement, exact[0]))
+            matches.append(Match(movement, exact[0], "source-id"))
         else:
             unmatched.append(movement)
     by_payment: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
@@ -451,7 +499,8 @@ def reconcile(
     problems: Sequence[str] = (),
 ) -> Reconciliation:
     """The reconciliation of ``period``. ``posting_sets`` is the whole ledger (invoices too: the
-    allocation needs them), ``branches`` each account's branch, ``payout_lines`` each provider's
+    allocation needs them), ``branches`` each account's branch now (for sets posted before they
+    recorded their own), ``payout_lines`` each provider's
     imported payout lines, ``reconciled_channels`` the channels whose gateway reports payouts;
     ``problems`` are ledger documents the caller could not read (each becomes a difference, shown
     whatever the filter). ``branch`` and ``channel`` keep only what belongs to them."""
@@ -460,13 +509,20 @@ def reconcile(
     every = movements(posting_sets, branches, period, differences)
     in_period = [m for m in every if period.contains(m.posting.occurred_at)]
     paid_out: list[tuple[str, str, PayoutLine]] = []  # (channel, branch, line) of the period
+    inferred: list[Movement] = []  # the period's postings paired with their line by inference
+
+    def kept(row_channel: str, row_branch: str | None) -> bool:
+        return channel in (None, row_channel) and branch in (None, row_branch)
+
     for name in sorted(reconciled):
         lines = payout_lines.get(name, ())
         matches = match_lines([m for m in every if m.channel == name], lines)
         paid_out += _compare(name, matches, in_period, lines, period, differences)
-
-    def kept(row_channel: str, row_branch: str | None) -> bool:
-        return channel in (None, row_channel) and branch in (None, row_branch)
+        inferred += [
+            m.movement
+            for m in matches
+            if m.matched_by == "inferred" and period.contains(m.movement.posting.occurred_at)
+        ]
 
     rows: dict[tuple[str, str, str], _Sums] = defaultdict(_Sums)
     for movement in in_period:
@@ -493,7 +549,37 @@ def reconcile(
         branch_filter=branch,
         channel_filter=channel,
         payouts=payout_totals((c, line) for c, b, line in paid_out if kept(c, b)),
+        notes=_notes(
+            [m for m in in_period if not m.branch_recorded and kept(m.channel, m.branch)],
+            [m for m in inferred if kept(m.channel, m.branch)],
+        ),
     )
+
+
+def _notes(current_branch: Sequence[Movement], inferred: Sequence[Movement]) -> tuple[Note, ...]:
+    notes = []
+    if current_branch:
+        notes.append(
+            Note(
+                "branch-at-report-time",
+                f"{len(current_branch)} posting set(s) of the period were posted before GridLedger recorded the "
+                "branch at posting: they are reported in their account's branch as it is now, so they move if "
+                "the account changes branch",
+                len(current_branch),
+                tuple(sorted({m.posting.account_id for m in current_branch})),
+            )
+        )
+    if inferred:
+        notes.append(
+            Note(
+                "payout-lines-inferred",
+                f"{len(inferred)} posting set(s) of the period record no balance transaction id and their payout "
+                "line names no source id: each was paired with a line by category, payment and amount",
+                len(inferred),
+                tuple(sorted({m.posting.account_id for m in inferred})),
+            )
+        )
+    return tuple(notes)
 
 
 def _keys(channel: str, branch: str, currency: str) -> tuple[tuple[str, str, str], ...]:
@@ -608,6 +694,8 @@ def _difference(kind: DifferenceKind, channel: str, movement: Movement | None, l
     currency = posting.currency if posting else line.currency  # type: ignore[union-attr]
     if kind == "ledger-without-payout":
         detail = f"{posting.type.value} {posting.posting_id} is in no payout line"  # type: ignore[union-attr]
+        if posting.balance_transaction_id:  # type: ignore[union-attr]
+            detail += f" (its balance transaction {posting.balance_transaction_id} is in none imported)"  # type: ignore[union-attr]
     elif kind == "payout-without-ledger":
         detail = f"{line.category} line {line.balance_transaction_id} matches no ledger posting"  # type: ignore[union-attr]
     else:
@@ -626,7 +714,11 @@ def _difference(kind: DifferenceKind, channel: str, movement: Movement | None, l
     )
     if posting is not None:
         difference = replace(
-            difference, posting_id=posting.posting_id, account_id=posting.account_id, payment_id=posting.payment_id
+            difference,
+            posting_id=posting.posting_id,
+            account_id=posting.account_id,
+            payment_id=posting.payment_id,
+            balance_transaction_id=posting.balance_transaction_id,
         )
     if line is not None:
         difference = replace(

@@ -1,6 +1,7 @@
 """The reconciliation's stores: the gateway payout lines imported (``PayoutStore``), and the report
-(``ReconciliationService``) read from the ledger, each account's branch and those lines, handed to
-the pure ``reconciliation.reconcile``; and the report as JSON, CSV or XLSX.
+(``ReconciliationService``) read from the ledger, those lines and each account's branch now (for
+posting sets posted before they recorded their own), handed to the pure
+``reconciliation.reconcile``; and the report as JSON, CSV or XLSX.
 
 Reads the whole ledger and every payout line of each provider, as ``ledger check`` does: the
 matching runs over all time (a posting of this month may be paid out next month), and the
@@ -164,6 +165,7 @@ class ReconciliationService:
         return sets
 
     def _branches(self) -> dict[str, str]:
+        """Each account's branch now: only for posting sets that did not record theirs."""
         return {
             str(doc["accountId"]): str(doc.get("branch") or DEFAULT_BRANCH)
             for doc in self._documents.container(ACCOUNTS.name).query()
@@ -209,4 +211,5 @@ def _about(report: Reconciliation) -> list[tuple[str, str]]:
         ("channel", report.channel_filter or "all"),
         ("balanced", "yes" if report.balanced else f"no: {len(report.differences)} difference(s)"),
         ("payout columns cover", ", ".join(report.reconciled_channels) or "no channel"),
+        *((f"note: {note.kind}", note.detail) for note in report.notes),
     ]

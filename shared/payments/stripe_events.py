@@ -25,6 +25,13 @@ What each event means to the ledger, and the choices made where Stripe leaves ro
 - The invoice paid is named by ``data.object.metadata.payment_reference`` (the payment
   reference on our invoice); ``metadata.invoice_number`` may name one invoice exactly.
 - Amounts are integers in the currency's minor unit, currencies lower-case ISO codes.
+- Each money fact carries the balance transaction Stripe created for it (the line of the
+  payout report that settles it), when the event names it: a charge's
+  ``balance_transaction`` (an id, or the object when expanded; null until captured), a
+  PaymentIntent's through its charge (an expanded ``latest_charge``, or the ``charges`` list
+  of API versions before 2022-11-15; a plain ``latest_charge`` id names none), each refund's
+  ``balance_transaction``, and a dispute's ``balance_transactions``: the withdrawal for the
+  chargeback and, once won, the reinstatement for the reversal. ``invoice.paid`` names none.
 """
 
 from __future__ import annotations
@@ -32,9 +39,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from shared.money import MINOR_UNITS, Money
 from shared.payments.facts import (
@@ -79,27 +86,49 @@ class _Metadata(_Strict):
     invoice_number: str | None = Field(default=None, max_length=64)
 
 
-class _ChargeId(_Strict):
+def _expanded_id(value: Any) -> Any:
+    # An expandable field is the id, or the object itself when the sender expanded it.
+    return value.get("id", value) if isinstance(value, dict) else value
+
+
+_BalanceTransaction = Annotated[Annotated[str, Field(pattern=_ID)] | None, BeforeValidator(_expanded_id)]
+
+
+class _ChargeRef(_Strict):
     id: str = Field(pattern=_ID)
+    balance_transaction: _BalanceTransaction = None
+
+
+def _charge_ref(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
 
 
 class _ChargeList(_Strict):
-    data: list[_ChargeId]
+    data: list[_ChargeRef]
 
 
 class _PaymentIntent(_Strict):
     id: str = Field(pattern=_ID)
     amount_received: StrictInt = 0
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
-    latest_charge: str | None = Field(default=None, pattern=_ID)
+    latest_charge: Annotated[_ChargeRef | None, BeforeValidator(_charge_ref)] = None  # an id, or expanded
     charges: _ChargeList | None = None  # API versions before 2022-11-15 list them instead
     metadata: _Metadata = _Metadata()
 
     @property
-    def charge_id(self) -> str | None:
+    def _charge(self) -> _ChargeRef | None:
         if self.latest_charge:
-            return self.latest_charge
-        return self.charges.data[0].id if self.charges and self.charges.data else None
+            listed = [c for c in self.charges.data if c.id == self.latest_charge.id] if self.charges else []
+            return self.latest_charge if self.latest_charge.balance_transaction or not listed else listed[0]
+        return self.charges.data[0] if self.charges and self.charges.data else None  # newest first
+
+    @property
+    def charge_id(self) -> str | None:
+        return self._charge.id if self._charge else None
+
+    @property
+    def balance_transaction_id(self) -> str | None:
+        return self._charge.balance_transaction if self._charge else None
 
 
 class _FailedPaymentIntent(_Strict):
@@ -112,6 +141,7 @@ class _Refund(_Strict):
     amount: StrictInt
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
     status: str | None = None
+    balance_transaction: _BalanceTransaction = None
 
 
 class _RefundList(_Strict):
@@ -128,6 +158,13 @@ class _Charge(_Strict):
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
     metadata: _Metadata = _Metadata()
     refunds: _RefundList | None = None
+    balance_transaction: _BalanceTransaction = None  # null while only authorised
+
+
+class _DisputeTransaction(_Strict):
+    id: str = Field(pattern=_ID)
+    amount: StrictInt | None = None
+    reporting_category: str | None = Field(default=None, max_length=60)
 
 
 class _Dispute(_Strict):
@@ -137,6 +174,23 @@ class _Dispute(_Strict):
     charge: str = Field(pattern=_ID)
     payment_intent: str | None = Field(default=None, pattern=_ID)
     status: str = Field(min_length=1, max_length=40)
+    balance_transactions: list[_DisputeTransaction] = []
+
+    def balance_transaction_id(self, *, withdrawal: bool) -> str | None:
+        """The withdrawal (negative, category ``dispute``) or the reinstatement of a won
+        dispute (positive, ``dispute_reversal``). Stripe lists the withdrawal first, which is
+        what decides for entries that carry neither a category nor an amount."""
+        category = "dispute" if withdrawal else "dispute_reversal"
+        for index, txn in enumerate(self.balance_transactions):
+            if txn.reporting_category is not None:
+                found = txn.reporting_category == category
+            elif txn.amount is not None:
+                found = txn.amount != 0 and (txn.amount < 0) == withdrawal
+            else:
+                found = index == (0 if withdrawal else 1)
+            if found:
+                return txn.id
+        return None
 
 
 class _Invoice(_Strict):
@@ -204,6 +258,7 @@ def _payment_intent_succeeded(event: StripeEvent) -> list[Fact]:
             reference=intent.metadata.payment_reference,
             invoice_number=intent.metadata.invoice_number,
             charge_id=intent.charge_id,
+            balance_transaction_id=intent.balance_transaction_id,
         )
     ]
 
@@ -243,6 +298,7 @@ def _charge_paid(event: StripeEvent) -> list[Fact]:
             reference=charge.metadata.payment_reference,
             invoice_number=charge.metadata.invoice_number,
             charge_id=charge.id,
+            balance_transaction_id=charge.balance_transaction,
         )
     ]
 
@@ -284,6 +340,7 @@ def _charge_refunded(event: StripeEvent) -> list[Fact]:
                 amount=amount,
                 occurred_at=event.occurred_at,
                 charge_id=charge.id,
+                balance_transaction_id=refund.balance_transaction,
             )
         )
     if taken > paid:
@@ -301,6 +358,7 @@ def _dispute(event: StripeEvent, dispute: _Dispute, kind: type[ChargebackOpened 
         amount=_money(dispute.amount, dispute.currency, "amount"),
         occurred_at=event.occurred_at,
         charge_id=dispute.charge,
+        balance_transaction_id=dispute.balance_transaction_id(withdrawal=kind is ChargebackOpened),
     )
 
 
