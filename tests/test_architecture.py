@@ -26,6 +26,8 @@ DOMAIN_MODULES = [
     "shared/payments/reconciliation.py",
     "shared/invoicing/invoice.py",
     "shared/invoicing/bill_cycle.py",
+    "shared/invoicing/statements.py",
+    "shared/invoicing/text_blocks.py",
     "shared/payments/signature.py",
     "shared/customers/records.py",
     "shared/customers/record_rules.py",

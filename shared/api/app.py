@@ -29,9 +29,11 @@ from shared.api import (
     reading_routes,
     reconciliation_routes,
     service_request_routes,
+    statement_routes,
     stock_routes,
     stripe_routes,
     tariff_routes,
+    text_block_routes,
 )
 from shared.api.limits import BodySizeLimit
 from shared.observability import CORRELATION_HEADER, correlation, log_event
@@ -134,6 +136,8 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(tariff_routes.router)
     app.include_router(bank_routes.router)
     app.include_router(credit_note_routes.router)
+    app.include_router(statement_routes.router)
+    app.include_router(text_block_routes.router)
     app.include_router(rating_routes.router)
     app.include_router(stripe_routes.router)
     app.include_router(consumption_routes.router)

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cssselect2
 from babel.dates import format_date
@@ -77,6 +77,9 @@ from shared.invoicing.texts import (
 )
 from shared.money import Money
 from shared.rating.lines import ChargeLine, TaxLine
+
+if TYPE_CHECKING:
+    from shared.invoicing.text_blocks import RenderedText
 
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 BASE_URL = TEMPLATES.as_uri() + "/"  # relative refs in the template and CSS resolve here
@@ -409,7 +412,7 @@ def _printable(value: Any) -> Any:
 
 
 @functools.cache
-def _environment() -> Environment:
+def jinja_environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -426,8 +429,10 @@ def render_invoice_html(
     locale: str = DEFAULT_LOCALE,
     history: Sequence[HistoryEntry] | None = None,
     payment: PaymentDetails | None = None,
+    texts: Sequence[RenderedText] = (),
 ) -> str:
-    """The invoice as HTML in the customer's ``locale``; ``history`` draws the usage chart."""
+    """The invoice as HTML in the customer's ``locale``; ``history`` draws the usage chart;
+    ``texts`` are the personalised blocks chosen for it (``text_blocks.select``)."""
     language = invoice_locale(locale)  # refused first: an unknown locale is a caller's mistake
     jurisdiction = check_renderable(invoice, history=history, payment=payment)
     fmt = PageFormat(language, jurisdiction)
@@ -436,7 +441,7 @@ def render_invoice_html(
         chart = None if credit else usage_history(history or (), fmt)
     except InvalidHistory as invalid:
         raise InvoiceNotRenderable(f"invoice {invoice.number}: {invalid}") from invalid
-    template = _environment().get_template("invoice.html")
+    template = jinja_environment().get_template("invoice.html")
     return template.render(
         invoice=invoice,
         lang=language.tag,
@@ -450,6 +455,8 @@ def render_invoice_html(
         history=chart,
         tax_rows=tax_rows(invoice.taxes),
         payment=payment or PaymentDetails(),
+        texts_top=[t.text for t in texts if t.placement == "invoice-top"],
+        texts_bottom=[t.text for t in texts if t.placement == "invoice-bottom"],
     )
 
 
@@ -457,21 +464,21 @@ def render_invoice_html(
 
 
 @functools.cache
-def _font_configuration() -> FontConfiguration:
+def font_configuration() -> FontConfiguration:
     """One per process: it registers the packaged fonts with fontconfig once, not per invoice."""
     return FontConfiguration()
 
 
 @functools.cache
-def _stylesheet() -> CSS:
+def base_stylesheet() -> CSS:
     css = packaged_assets()[BASE_URL + "invoice.css"].data.decode("utf-8")
-    return CSS(string=css, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher(), font_config=_font_configuration())
+    return CSS(string=css, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher(), font_config=font_configuration())
 
 
 @functools.cache
-def _fonts_stylesheet() -> CSS:
+def fonts_stylesheet() -> CSS:
     css = packaged_assets()[BASE_URL + "fonts.css"].data.decode("utf-8")
-    return CSS(string=css, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher(), font_config=_font_configuration())
+    return CSS(string=css, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher(), font_config=font_configuration())
 
 
 def css_string(text: str) -> str:
@@ -492,7 +499,7 @@ def _locale_stylesheet(tag: str) -> CSS:
 
 
 def invoice_stylesheets(locale: str = DEFAULT_LOCALE) -> list[CSS]:
-    return [_fonts_stylesheet(), _stylesheet(), _locale_stylesheet(invoice_locale(locale).tag)]
+    return [fonts_stylesheet(), base_stylesheet(), _locale_stylesheet(invoice_locale(locale).tag)]
 
 
 class _WellFormedHTML(HTML):
@@ -532,6 +539,7 @@ def render_invoice_pdf(
     isolated: bool = False,
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT,
     fetcher: PackagedAssetFetcher | None = None,
+    texts: Sequence[RenderedText] = (),
 ) -> bytes:
     """The invoice as an A4 PDF. ``isolated`` renders in a child process killed at the deadline."""
     if isolated:
@@ -542,6 +550,7 @@ def render_invoice_pdf(
             payment=payment,
             timeout_seconds=timeout_seconds,
             memory_limit_bytes=memory_limit_bytes,
+            texts=texts,
         )
     deadline = time.monotonic() + timeout_seconds
 
@@ -550,13 +559,13 @@ def render_invoice_pdf(
             raise InvoiceRenderTimeout(f"rendering invoice {invoice.number} passed {timeout_seconds} s before {stage}")
 
     check_time("templating")
-    html = render_invoice_html(invoice, locale=locale, history=history, payment=payment)
+    html = render_invoice_html(invoice, locale=locale, history=history, payment=payment, texts=texts)
     fetcher = fetcher or PackagedAssetFetcher()
     try:
         check_time("parsing")
         document = parse_invoice_html(html, fetcher)
         check_time("layout")
-        laid_out = document.render(stylesheets=invoice_stylesheets(locale), font_config=_font_configuration())
+        laid_out = document.render(stylesheets=invoice_stylesheets(locale), font_config=font_configuration())
         check_time("writing")
         # The packaged font is already a small subset: embedding it whole skips WeasyPrint's
         # per-document subsetting, the slowest stage of a stock render.
@@ -578,6 +587,7 @@ def _render_in_child(
     payment: PaymentDetails | None,
     timeout_seconds: float,
     memory_limit_bytes: int,
+    texts: Sequence[RenderedText] = (),
 ) -> bytes:
     invoice_locale(locale)  # fail fast, before paying for a process
     check_renderable(invoice, history=history, payment=payment)
@@ -593,6 +603,9 @@ def _render_in_child(
         "payment": {"billerCode": payment.biller_code, "bankAccount": payment.bank_account} if payment else None,
         "timeoutSeconds": timeout_seconds,
         "memoryLimit": memory_limit_bytes,
+        "texts": [
+            {"blockId": t.block_id, "placement": t.placement, "text": t.text, "priority": t.priority} for t in texts
+        ],
     }
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     try:
@@ -623,12 +636,16 @@ def _child_main() -> None:
         for entry in request["history"]
     ]
     payment = request["payment"]
+    from shared.invoicing.text_blocks import RenderedText
+
+    texts = [RenderedText(t["blockId"], t["placement"], t["text"], t["priority"]) for t in request.get("texts", ())]
     pdf = render_invoice_pdf(
         Invoice.from_json(request["invoice"]),
         locale=request["locale"],
         history=history,
         payment=PaymentDetails(payment["billerCode"], payment["bankAccount"]) if payment else None,
         timeout_seconds=float(request["timeoutSeconds"]),
+        texts=texts,
     )
     sys.stdout.buffer.write(pdf)
 

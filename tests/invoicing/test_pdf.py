@@ -25,10 +25,10 @@ from shared.invoicing.pdf import (
     InvoiceRenderError,
     InvoiceRenderTimeout,
     PackagedAssetFetcher,
-    _environment,
     format_money,
     format_quantity,
     format_rate,
+    jinja_environment,
     packaged_assets,
     render_invoice_html,
     render_invoice_pdf,
@@ -301,7 +301,7 @@ def test_a_refused_asset_fails_the_render_as_an_ordinary_error():
 
 
 def test_the_template_environment_escapes_everything_and_refuses_unknown_names():
-    environment = _environment()
+    environment = jinja_environment()
 
     assert environment.autoescape is True
     assert environment.undefined is StrictUndefined
