@@ -100,6 +100,12 @@ param paymentWebhookSignatureHeader string = 'GridLedger-Signature'
 ])
 param paymentWebhookAlgorithm string = 'sha256'
 
+@description('Optional. BPAY biller code printed on Australian invoices (GRIDLEDGER_BPAY_BILLER_CODE).')
+param bpayBillerCode string = ''
+
+@description('Optional. The retailer bank account printed on invoices; required to bill in Poland or Norway (GRIDLEDGER_PAYMENT_BANK_ACCOUNT).')
+param paymentBankAccount string = ''
+
 @description('Required. Legal name of the retailer printed on tax invoices (GRIDLEDGER_LEGAL_ENTITY).')
 param legalEntity string
 
@@ -697,6 +703,14 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'GRIDLEDGER_MAX_BATCH_ITEMS'
           value: '1000'
+        }
+        {
+          name: 'GRIDLEDGER_BPAY_BILLER_CODE'
+          value: bpayBillerCode
+        }
+        {
+          name: 'GRIDLEDGER_PAYMENT_BANK_ACCOUNT'
+          value: paymentBankAccount
         }
         {
           name: 'GRIDLEDGER_LEGAL_ENTITY'

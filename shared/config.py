@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_batch_items: int = Field(default=1000, ge=1)
 
+    # Where customers pay, printed on every invoice: the BPAY biller code (Australia) and the
+    # retailer's bank account (NRB/IBAN in Poland, kontonummer in Norway; a Polish or
+    # Norwegian invoice cannot be rendered without it).
+    # (Empty means unset, as for the other optional settings.)
+    bpay_biller_code: str | None = Field(default=None, pattern=r"^([0-9]{4,10})?$")
+    payment_bank_account: str | None = Field(default=None, pattern=r"^([0-9A-Z .-]{4,40})?$")
+
     legal_entity: str = "GridLedger Energy Pty Ltd"
     legal_entity_abn: str = "51 824 753 556"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

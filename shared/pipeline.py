@@ -13,6 +13,7 @@ from shared.bootstrap import Platform
 from shared.invoicing.bill_cycle import BillingPeriod
 from shared.invoicing.billing import BillingService, Supplier
 from shared.invoicing.delivery import InvoiceDelivery
+from shared.invoicing.pdf import PaymentDetails
 from shared.payments.processing import READERS as PAYMENT_PROVIDERS
 from shared.payments.processing import EventProcessor
 from shared.platform.messaging import Handler, Message
@@ -51,7 +52,13 @@ def message_handlers(platform: Platform) -> Mapping[str, Handler]:
     billing = BillingService(
         platform.documents, platform.bus, supplier=Supplier(settings.legal_entity, settings.legal_entity_abn)
     )
-    delivery = InvoiceDelivery(platform.documents, platform.blobs, platform.mailer, sender=settings.mail_from)
+    delivery = InvoiceDelivery(
+        platform.documents,
+        platform.blobs,
+        platform.mailer,
+        sender=settings.mail_from,
+        payment=PaymentDetails(settings.bpay_biller_code or None, settings.payment_bank_account or None),
+    )
     payments = EventProcessor(platform.documents, platform.bus)
 
     def on_reading_received(message: Message) -> None:

@@ -15,16 +15,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from shared.invoicing.invoice import DocumentKind, Invoice, InvoiceStatus
-from shared.invoicing.pdf import render_invoice_pdf
+from shared.invoicing.pdf import PaymentDetails, render_invoice_pdf
+from shared.invoicing.text_block_store import TextBlockStore
+from shared.invoicing.text_blocks import RenderedText
+from shared.invoicing.texts import DEFAULT_LOCALE, LOCALES
 from shared.observability import log_event
 from shared.platform.blobs import BlobAlreadyExists, BlobStore
 from shared.platform.documents import ConcurrencyConflict, Container, DocumentStore
 from shared.platform.mail import Attachment, Mailer, OutgoingMail
-from shared.resources import BLOB_INVOICES, INVOICES
+from shared.resources import ACCOUNTS, BLOB_INVOICES, CUSTOMERS, INVOICES
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +36,57 @@ class NotIssued(Exception):
     pass
 
 
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 def pdf_blob_name(invoice: Invoice) -> str:
     assert invoice.number and invoice.issue_date
     return f"{invoice.issue_date.year}/{invoice.account_id}/{invoice.number}.pdf"
 
 
+# A customer without a stated language reads the language of the country they are billed in.
+COUNTRY_LOCALES = {"AU": "en-AU", "PL": "pl-PL", "NO": "nb-NO"}
+CURRENCY_LOCALES = {"AUD": "en-AU", "PLN": "pl-PL", "NOK": "nb-NO"}
+
+
 class InvoiceDelivery:
-    def __init__(self, documents: DocumentStore, blobs: BlobStore, mailer: Mailer, *, sender: str) -> None:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        blobs: BlobStore,
+        mailer: Mailer,
+        *,
+        sender: str,
+        payment: PaymentDetails | None = None,
+    ) -> None:
+        self._documents = documents
         self._invoices = documents.container(INVOICES.name)
         self._blobs = blobs
         self._mailer = mailer
         self._sender = sender
+        self._payment = payment
+
+    def locale_for(self, invoice: Invoice) -> str:
+        """The customer's preferred language (customer record), else their country's, else
+        the invoice currency's: how a Polish customer gets a Polish invoice."""
+        account = self._documents.container(ACCOUNTS.name).find(invoice.account_id, invoice.account_id) or {}
+        customer_id = account.get("customerId")
+        customer = self._documents.container(CUSTOMERS.name).find(customer_id, customer_id) if customer_id else None
+        language = (customer or {}).get("language")
+        if language in LOCALES:
+            return str(language)
+        return COUNTRY_LOCALES.get(account.get("country", ""), CURRENCY_LOCALES.get(invoice.currency, DEFAULT_LOCALE))
+
+    def texts_for(self, invoice: Invoice) -> list[RenderedText]:
+        """The personalised blocks (text_blocks.py) chosen for this account on the issue date;
+        a credit note carries none (it is no occasion for a message)."""
+        if invoice.kind is DocumentKind.CREDIT_NOTE or not TextBlockStore(self._documents).all():
+            return []
+        from shared.invoicing.statement_service import StatementService  # late: it imports this module's peers
+
+        statements = StatementService(self._documents, self._blobs, supplier=invoice.supplier, clock=lambda: now_utc())
+        return statements.texts_for(invoice.account_id, None, on=invoice.issue_date)
 
     def deliver(self, *, invoice_id: str, account_id: str, now: datetime) -> Invoice:
         invoice = Invoice.from_json(self._invoices.get(invoice_id, account_id))
@@ -52,7 +95,13 @@ class InvoiceDelivery:
         name = pdf_blob_name(invoice)
         stored: bytes | None = None
         if not self._blobs.exists(BLOB_INVOICES, name):
-            pdf = render_invoice_pdf(invoice, history=usage_history(self._invoices, invoice))
+            pdf = render_invoice_pdf(
+                invoice,
+                history=usage_history(self._invoices, invoice),
+                locale=self.locale_for(invoice),
+                payment=self._payment,
+                texts=self.texts_for(invoice),
+            )
             try:
                 self._blobs.put(
                     BLOB_INVOICES,
