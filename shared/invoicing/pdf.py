@@ -67,6 +67,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from shared.invoicing.chart import InvalidHistory, UsagePeriod, checked_history, printable, usage_chart_svg
 from shared.invoicing.invoice import Invoice, InvoiceStatus
 from shared.invoicing.texts import (
+    CREDIT_NOTE_TEXTS,
     DEFAULT_LOCALE,
     Jurisdiction,
     PageFormat,
@@ -200,45 +201,6 @@ def format_period(start: date, end: date, locale: str = DEFAULT_LOCALE) -> str:
 
 
 # --- the page ----------------------------------------------------------------------------
-
-# A credit note's own words. They belong with the rest in texts.py (whose test holds every
-# locale to the same keys); kept here until that file takes them, with the same rule checked
-# by this module's tests.
-CREDIT_NOTE_TEXTS: Mapping[str, Mapping[str, str]] = {
-    "en-AU": {
-        "title": "Credit note",
-        "number": "Credit note number",
-        "credits": "Credits invoice",
-        "credited_date": "Invoice date",
-        "amount": "Amount credited",
-        "reason": "Reason",
-        "reference": "This credit note takes back invoice {number} of {date} in full.",
-        "applied": "The amount is credited to your account: it reduces what you owe or is taken off your "
-        "next bill. There is nothing to pay.",
-    },
-    "pl-PL": {
-        "title": "Faktura korygująca",
-        "number": "Numer faktury korygującej",
-        "credits": "Faktura korygowana",
-        "credited_date": "Data wystawienia faktury korygowanej",
-        "amount": "Kwota korekty",
-        "reason": "Przyczyna korekty",
-        "reference": "Korekta całości faktury nr {number} z dnia {date}.",
-        "applied": "Kwota korekty zostanie zaliczona na poczet należności lub rozliczona z kolejną fakturą. "
-        "Nie trzeba nic płacić.",
-    },
-    "nb-NO": {
-        "title": "Kreditnota",
-        "number": "Kreditnotanummer",
-        "credits": "Krediterer faktura",
-        "credited_date": "Fakturadato",
-        "amount": "Kreditert beløp",
-        "reason": "Årsak",
-        "reference": "Denne kreditnotaen krediterer faktura {number} av {date} i sin helhet.",
-        "applied": "Beløpet godskrives kontoen din og trekkes fra det du skylder eller fra neste faktura. "
-        "Du trenger ikke betale noe.",
-    },
-}
 
 
 def credit_note_texts(locale: str) -> Mapping[str, str]:

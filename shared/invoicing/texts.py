@@ -384,3 +384,41 @@ class PageFormat:
 
 def page_format(locale: str = DEFAULT_LOCALE, currency: str = "AUD") -> PageFormat:
     return PageFormat(invoice_locale(locale), jurisdiction_for(currency))
+
+
+# A credit note's own words (Poland: faktura korygująca, with the original's number).
+CREDIT_NOTE_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "en-AU": {
+        "title": "Credit note",
+        "number": "Credit note number",
+        "credits": "Credits invoice",
+        "credited_date": "Invoice date",
+        "amount": "Amount credited",
+        "reason": "Reason",
+        "reference": "This credit note takes back invoice {number} of {date} in full.",
+        "applied": "The amount is credited to your account: it reduces what you owe or is taken off your "
+        "next bill. There is nothing to pay.",
+    },
+    "pl-PL": {
+        "title": "Faktura korygująca",
+        "number": "Numer faktury korygującej",
+        "credits": "Faktura korygowana",
+        "credited_date": "Data wystawienia faktury korygowanej",
+        "amount": "Kwota korekty",
+        "reason": "Przyczyna korekty",
+        "reference": "Korekta całości faktury nr {number} z dnia {date}.",
+        "applied": "Kwota korekty zostanie zaliczona na poczet należności lub rozliczona z kolejną fakturą. "
+        "Nie trzeba nic płacić.",
+    },
+    "nb-NO": {
+        "title": "Kreditnota",
+        "number": "Kreditnotanummer",
+        "credits": "Krediterer faktura",
+        "credited_date": "Fakturadato",
+        "amount": "Kreditert beløp",
+        "reason": "Årsak",
+        "reference": "Denne kreditnotaen krediterer faktura {number} av {date} i sin helhet.",
+        "applied": "Beløpet godskrives kontoen din og trekkes fra det du skylder eller fra neste faktura. "
+        "Du trenger ikke betale noe.",
+    },
+}
