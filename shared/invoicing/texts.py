@@ -389,7 +389,8 @@ def page_format(locale: str = DEFAULT_LOCALE, currency: str = "AUD") -> PageForm
 # A credit note's own words (Poland: faktura korygująca, with the original's number).
 CREDIT_NOTE_TEXTS: Mapping[str, Mapping[str, str]] = {
     "en-AU": {
-        "title": "Credit note",
+        # The ATO's name for it (GST Act s29-75): the words "adjustment note" must show.
+        "title": "Adjustment note",
         "number": "Credit note number",
         "credits": "Credits invoice",
         "credited_date": "Invoice date",

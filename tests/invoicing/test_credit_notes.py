@@ -412,7 +412,7 @@ def test_a_credit_note_pdf_says_credit_note_names_the_original_and_prints_minus_
     assert delivered.pdf_blob == pdf_blob_name(note) == f"2026/{ACCOUNT}/CN-2026-000001.pdf"
     assert delivered.sha256 == hashlib.sha256(blob.data).hexdigest()
     text = pdf_text(blob.data)
-    assert "Credit note" in text and "CN-2026-000001" in text
+    assert "Adjustment note" in text and "CN-2026-000001" in text  # the ATO's words
     assert "INV-2026-000001" in text and "2 Nov 2026" in text  # the original's number and date
     assert "takes back invoice INV-2026-000001 of 2 Nov 2026 in full" in text
     assert "Meter read corrected <b>by MDP</b>" in text  # printed as text, not markup
