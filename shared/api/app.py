@@ -28,6 +28,7 @@ from shared.api import (
     rating_routes,
     reading_routes,
     reconciliation_routes,
+    record_export_routes,
     service_request_routes,
     statement_routes,
     stock_routes,
@@ -128,6 +129,8 @@ def create_app(*, max_request_bytes: int | None = None) -> FastAPI:
     app.include_router(payment_routes.router)
     app.include_router(stock_routes.router)
     app.include_router(catalog_routes.router)
+    # Before the records' routes: /v1/customers/export is not the customer 'export'.
+    app.include_router(record_export_routes.router)
     app.include_router(customer_routes.router)
     app.include_router(service_request_routes.router)
     app.include_router(call_centre_routes.router)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.deps import IfMatch, PlatformDep, changed_by
-from shared.catalog.bulk_file import COLUMNS, BulkFileError
+from shared.catalog.bulk_file import BulkFileError, export_csv, export_xlsx, template_csv
 from shared.catalog.product import Product, ProductError, ProductKind, new_product
 from shared.catalog.service import CatalogService, ProductExists, ProductNotFound
 from shared.platform.documents import ConcurrencyConflict
+from shared.platform.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 
 router = APIRouter(prefix="/v1/products", tags=["catalog"])
 
@@ -105,8 +106,28 @@ def create_product(body: ProductCreate, request: Request, response: Response, pl
 
 @router.get("/bulk-template.csv", summary="The bulk file's columns, as a CSV to fill in")
 def bulk_template() -> Response:
-    example = "HWS-HP-270,Heat pump hot water 270 L,hardware,each,GST,AUD,3890.00,2026-12-01,,,STK-HP270,Installed"
-    return Response(",".join(COLUMNS) + "\r\n" + example + "\r\n", media_type="text/csv")
+    # Through the one safe writer, like every export (a BOM, so Excel reads it as UTF-8).
+    return Response(
+        template_csv(),
+        media_type=CSV_CONTENT_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="products-template.csv"'},
+    )
+
+
+@router.get("/export", summary="Every product in the bulk file's layout, as CSV or XLSX (formula cells neutralised)")
+def export_products(
+    platform: PlatformDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    active_on: Annotated[date | None, Query(alias="activeOn", description="prices as of (default: today)")] = None,
+) -> Response:
+    day = active_on or platform.clock().date()
+    products = _service(platform).list()
+    if file_format == "xlsx":
+        data, media_type = export_xlsx(products, as_of=day), XLSX_CONTENT_TYPE
+    else:
+        data, media_type = export_csv(products, as_of=day), CSV_CONTENT_TYPE
+    name = f"products-{day.isoformat()}.{file_format}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post(

@@ -3,8 +3,13 @@
 Every resource has the same verbs: POST creates (Idempotency-Key required: a retried
 create answers the first response), GET reads (with an ETag), PATCH changes the fields sent
 (If-Match required: 428 without it, 412 when stale), DELETE closes (If-Match too; nothing is
-ever deleted), GET on the collection lists a page (``limit`` and ``offset``, ``nextOffset``
-in the answer) filtered by equality on the fields named, and ``/history`` lists every change.
+ever deleted), GET on the collection lists a page filtered by equality on the fields named,
+and ``/history`` lists every change.
+
+A list answers ``nextOffset`` and ``nextContinuation``. ``offset`` (at most 10,000) is kept
+for existing callers; ``continuation`` (the token from the previous page, with the same
+filters) resumes after the last record delivered, so a record added or closed meanwhile
+neither repeats nor hides one. A token used with other filters is a 400 naming it.
 
 Errors: 422 names each invalid field; 409 names the field whose value clashes with another
 record (an overlapping contract, a meter installed elsewhere, an unknown tariff, a taken
@@ -28,7 +33,7 @@ from shared.api.deps import IdempotencyKey, PlatformDep, changed_by, if_match_re
 from shared.api.idempotency import StoredResponse, remember, replay
 from shared.customers import schemas
 from shared.customers.errors import InvalidRecord, RecordConflict
-from shared.customers.service import CustomerRecords, RecordExists, RecordNotFound
+from shared.customers.service import After, CustomerRecords, PagingRefused, RecordExists, RecordNotFound
 from shared.customers.storage import Stored, normalized_etag
 from shared.platform.documents import ConcurrencyConflict
 from shared.resources import IDEMPOTENCY
@@ -40,6 +45,13 @@ router = APIRouter(prefix="/v1")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Records per page")]
 Offset = Annotated[int, Query(ge=0, le=10_000, description="Records to skip (offset pagination)")]
+Continuation = Annotated[
+    str | None,
+    Query(
+        max_length=schemas.MAX_CONTINUATION,
+        description="The previous page's nextContinuation (same filters): resumes after its last record",
+    ),
+]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="Required: the ETag you read")]
 
 
@@ -93,6 +105,57 @@ def _page(page: Any, public: Callable[[dict[str, Any]], dict[str, Any]]) -> dict
         "limit": page.limit,
         "nextOffset": page.offset + page.limit if page.more else None,
     }
+
+
+def _listed(
+    platform: PlatformDep,
+    record_type: str,
+    where: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    continuation: str | None,
+    public: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A page by offset (with a continuation for the next one), or the page a continuation
+    token resumes."""
+    service = _service(platform)
+    if continuation is None:
+        with _answering():
+            page = service.list(record_type, where=where, limit=limit, offset=offset)
+        body = _page(page, public)
+        last = page.items[-1].document["id"] if page.items else None
+        body["nextContinuation"] = (
+            schemas.continuation_token(record_type, where, after=last, position=offset + len(page.items))
+            if page.more and last is not None
+            else None
+        )
+        return body
+    if offset:
+        raise _continuation_error("send offset or continuation, not both")
+    try:
+        after, position = schemas.continuation_after(continuation, record_type, where)
+    except schemas.BadContinuation as bad:
+        raise _continuation_error(str(bad)) from None
+    with _answering():
+        try:
+            keyset = service.list_after(record_type, where=where, after=After(after, position), limit=limit)
+        except PagingRefused as refused:
+            raise _continuation_error(refused.message) from None
+    following = keyset.next
+    return {
+        "items": [public(s.document) for s in keyset.items],
+        "offset": None,
+        "limit": limit,
+        "nextOffset": None,
+        "nextContinuation": None
+        if following is None
+        else schemas.continuation_token(record_type, where, after=following.record_id, position=following.position),
+    }
+
+
+def _continuation_error(message: str) -> HTTPException:
+    return _error(400, "invalid_continuation", message, [{"field": "continuation", "message": message}])
 
 
 def _history(service: CustomerRecords, record_type: str, record_id: str) -> dict[str, Any]:
@@ -163,12 +226,13 @@ def list_customers(
     status: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
-    with _answering():
-        page = _service(platform).list(
-            "customer", where={"branch": branch, "segment": segment, "status": status}, limit=limit, offset=offset
-        )
-    return _page(page, schemas.CustomerPublic.of)
+    where = {"branch": branch, "segment": segment, "status": status}
+    return _listed(
+        platform, "customer", where, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.CustomerPublic.of,
+    )  # fmt: skip
 
 
 @router.get(
@@ -238,12 +302,15 @@ def customer_history(customer_id: str, platform: PlatformDep) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}/accounts", tags=["customers"], summary="The customer's accounts")
-def customer_accounts(customer_id: str, platform: PlatformDep, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    service = _service(platform)
+def customer_accounts(
+    customer_id: str, platform: PlatformDep, limit: Limit = 50, offset: Offset = 0, continuation: Continuation = None
+) -> dict[str, Any]:
     with _answering():
-        service.customer(customer_id)
-        page = service.list("account", where={"customerId": customer_id}, limit=limit, offset=offset)
-    return _page(page, schemas.AccountPublic.of)
+        _service(platform).customer(customer_id)
+    return _listed(
+        platform, "account", {"customerId": customer_id}, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.AccountPublic.of,
+    )  # fmt: skip
 
 
 @router.get(
@@ -283,11 +350,13 @@ def list_accounts(
     status: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
     where = {"branch": branch, "customerId": customer_id, "country": country, "status": status}
-    with _answering():
-        page = _service(platform).list("account", where=where, limit=limit, offset=offset)
-    return _page(page, schemas.AccountPublic.of)
+    return _listed(
+        platform, "account", where, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.AccountPublic.of,
+    )  # fmt: skip
 
 
 @router.get("/accounts/{account_id}", tags=["accounts"], summary="One account, with its ETag")
@@ -355,11 +424,13 @@ def list_service_points(
     status: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
     where = {"country": country, "region": region, "networkOperator": network_operator, "status": status}
-    with _answering():
-        page = _service(platform).list("servicePoint", where=where, limit=limit, offset=offset)
-    return _page(page, schemas.ServicePointPublic.of)
+    return _listed(
+        platform, "servicePoint", where, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.ServicePointPublic.of,
+    )  # fmt: skip
 
 
 @router.get("/service-points/{service_point_id}", tags=["service points"], summary="One service point")
@@ -450,11 +521,13 @@ def list_meters(
     status: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
     where = {"servicePointId": service_point_id, "meterKind": meter_kind, "status": status}
-    with _answering():
-        page = _service(platform).list("meter", where=where, limit=limit, offset=offset)
-    return _page(page, schemas.MeterPublic.of)
+    return _listed(
+        platform, "meter", where, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.MeterPublic.of,
+    )  # fmt: skip
 
 
 @router.get("/meters/{serial}", tags=["meters"], summary="One meter, its registers and installations")
@@ -551,11 +624,13 @@ def list_contracts(
     contract_kind: Annotated[str | None, Query(alias="contractKind")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
     where = {"accountId": account_id, "servicePointId": service_point_id, "contractKind": contract_kind}
-    with _answering():
-        page = _service(platform).list("contract", where=where, limit=limit, offset=offset)
-    return _page(page, schemas.ContractPublic.of)
+    return _listed(
+        platform, "contract", where, limit=limit, offset=offset, continuation=continuation,
+        public=schemas.ContractPublic.of,
+    )  # fmt: skip
 
 
 @router.get("/contracts/{contract_id}", tags=["contracts"], summary="One contract, with its ETag")

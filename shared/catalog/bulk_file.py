@@ -3,6 +3,11 @@ as the spreadsheet shows it (the header is row 1), so every error can point at a
 
 The layout is fixed and documented (``COLUMNS``); an unknown or missing column is an error
 for the whole file, because a shifted column would otherwise load prices into names.
+
+Going the other way, the template and the catalog export are written by the one safe table
+writer (``shared.platform.exports``): a description typed as "-20% off" or "=cheap" opens in
+Excel as text, never as a formula, and prices stay numbers. The export is in this layout, so
+a product manager edits it and loads it back.
 """
 
 from __future__ import annotations
@@ -10,9 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+
+from shared.catalog.product import PriceVersion, Product
+from shared.platform.exports import Cell, Table, to_csv, to_xlsx
 
 REQUIRED = ("productId", "name", "kind", "unit", "taxCode", "currency", "price", "activeFrom")
 OPTIONAL = ("priceValidFrom", "activeTo", "stockItemId", "description")
@@ -20,6 +29,14 @@ COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 100_000
 # A cell a spreadsheet would run as a formula when the file is opened again (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# The template's one example row: a product manager copies it rather than reading a manual.
+_EXAMPLE: tuple[Cell, ...] = (
+    "HWS-HP-270", "Heat pump hot water 270 L", "hardware", "each", "GST", "AUD", Decimal("3890.00"),
+    date(2026, 12, 1), None, None, "STK-HP270", "Installed",
+)  # fmt: skip
+_SHEET = "Products"
 
 
 class BulkFileError(ValueError):
@@ -98,3 +115,47 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float):
         return repr(value) if not value.is_integer() else str(int(value))
     return str(value)
+
+
+# -- writing: the template and the catalog in this layout -----------------------------------
+
+
+def template_table() -> Table:
+    return Table.of(_SHEET, COLUMNS, [_EXAMPLE])
+
+
+def template_csv() -> bytes:
+    """The bulk file's columns and the example row, as CSV (UTF-8 with a byte order mark)."""
+    return to_csv(template_table())
+
+
+def template_xlsx() -> bytes:
+    return to_xlsx([template_table()])
+
+
+def export_table(products: Iterable[Product], *, as_of: date) -> Table:
+    """The catalog in the bulk layout, one row per product with the price in force on
+    ``as_of`` (or its first price, for a product not on sale yet). ``priceValidFrom`` is left
+    empty: loaded back unchanged, the file changes nothing."""
+    ordered = sorted(products, key=lambda product: product.product_id)
+    return Table.of(_SHEET, COLUMNS, [_product_row(p, as_of) for p in ordered])
+
+
+def export_csv(products: Iterable[Product], *, as_of: date) -> bytes:
+    return to_csv(export_table(products, as_of=as_of))
+
+
+def export_xlsx(products: Iterable[Product], *, as_of: date) -> bytes:
+    return to_xlsx([export_table(products, as_of=as_of)])
+
+
+def _product_row(p: Product, as_of: date) -> tuple[Cell, ...]:
+    return (
+        p.product_id, p.name, p.kind.value, p.unit, p.tax_code, p.currency, _price_shown(p, as_of).amount,
+        p.active_from, None, p.active_to, p.stock_item_id, p.description or None,
+    )  # fmt: skip
+
+
+def _price_shown(product: Product, as_of: date) -> PriceVersion:
+    covering = [version for version in product.prices if version.covers(as_of)]
+    return covering[0] if covering else product.prices[0]

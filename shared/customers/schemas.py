@@ -14,6 +14,11 @@ domain records, which name fields the same way.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -321,6 +326,51 @@ class ChangePublic(_Out):
     by: str
     action: str
     fields: dict[str, dict[str, Any]]
+
+
+class BadContinuation(ValueError):
+    """A continuation token that is not one of ours, or was issued for other filters."""
+
+
+# A list page's ``nextContinuation``: base64url of {"v", "h": the filters' hash, "a": the last
+# id delivered, "p": how many records came before}. Opaque to clients; not secret: the
+# filters are never taken from it (they come from the request and must hash the same), so a
+# hand-made token can start a page anywhere, but only inside what the request may list.
+_TOKEN_VERSION = 1
+_NOT_OURS = "not a continuation token from this API; start again without one"
+MAX_CONTINUATION = 512
+
+
+def filters_hash(record_type: str, where: Mapping[str, Any]) -> str:
+    present = {k: v for k, v in where.items() if v is not None}
+    canonical = json.dumps({"type": record_type, "where": present}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def continuation_token(record_type: str, where: Mapping[str, Any], *, after: str, position: int) -> str:
+    body = {"v": _TOKEN_VERSION, "h": filters_hash(record_type, where), "a": after, "p": position}
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def continuation_after(token: str, record_type: str, where: Mapping[str, Any]) -> tuple[str, int]:
+    """(the last id delivered, the position) from a token, refused unless it was issued for
+    the same kind of record and the same filters."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        body = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadContinuation(_NOT_OURS) from None
+    if not isinstance(body, dict) or body.get("v") != _TOKEN_VERSION:
+        raise BadContinuation(_NOT_OURS)
+    after, position = body.get("a"), body.get("p")
+    if not isinstance(after, str) or not after or not isinstance(position, int) or isinstance(position, bool):
+        raise BadContinuation(_NOT_OURS)
+    if position < 0:
+        raise BadContinuation(_NOT_OURS)
+    if body.get("h") != filters_hash(record_type, where):
+        raise BadContinuation("issued for other filters (or another list); send the same filters, or start again")
+    return after, position
 
 
 def _public(model: type[_Out], doc: dict[str, Any]) -> dict[str, Any]:

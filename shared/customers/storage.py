@@ -11,6 +11,7 @@ partitions; this is the outbox pattern on one document.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,25 @@ log = logging.getLogger(__name__)
 
 # Written by the store or this module, never taken from a client or a domain record.
 META_FIELDS = ("revision", "createdAt", "createdBy", "updatedAt", "updatedBy", "lastChange")
+
+# The keyword a document store's ``query`` would take to read "in id order, after this id"
+# (keyset pagination). The port (``Container.query``) filters by equality only, so neither
+# store offers it yet; a store that does is used that way without a change here.
+KEYSET_KEYWORD = "start_after"
+
+
+class KeysetUnsupported(LookupError):
+    """The store cannot read "after this id": ``Container.query`` has no ``start_after``."""
+
+
+def supports_keyset(container: Container) -> bool:
+    """Whether this container's ``query`` takes ``start_after`` (a range condition on the
+    ordering field), the port change keyset pagination needs."""
+    try:
+        parameters = inspect.signature(container.query).parameters
+    except (TypeError, ValueError):  # a builtin or a mock without a signature
+        return False
+    return KEYSET_KEYWORD in parameters
 
 
 class Record(Protocol):
@@ -86,6 +106,7 @@ class RecordStore(Generic[R]):
         self._parse = parse
         self._changes = documents.container(RECORD_CHANGES.name)
         self._clock = clock
+        self.keyset = supports_keyset(self.container)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -111,6 +132,33 @@ class RecordStore(Generic[R]):
             {**where, "kind": self.record_type}, partition=partition, order_by=order_by, limit=limit
         )
         return [self.stored(doc) for doc in docs]
+
+    def documents(self, where: Mapping[str, Any], *, limit: int) -> list[Document]:
+        """Documents of this record type in id order, as stored and unparsed: an export shows
+        a record written before today's field rules rather than failing on it."""
+        docs = self.container.query({**where, "kind": self.record_type}, order_by="id", limit=limit)
+        return [{k: v for k, v in doc.items() if k != "_etag"} for doc in docs]
+
+    def documents_after(self, where: Mapping[str, Any], *, after: str | None, limit: int) -> list[Document]:
+        """Like ``documents``, but only those whose id sorts after ``after``: one indexed read
+        of ``limit`` documents however deep into the container (KeysetUnsupported when the
+        store cannot say "after")."""
+        return [{k: v for k, v in doc.items() if k != "_etag"} for doc in self._after(where, after, limit)]
+
+    def query_after(self, where: Mapping[str, Any], *, after: str | None, limit: int) -> list[Stored[R]]:
+        """Records in id order after the id ``after`` (KeysetUnsupported as above)."""
+        return [self.stored(doc) for doc in self._after(where, after, limit)]
+
+    def _after(self, where: Mapping[str, Any], after: str | None, limit: int) -> list[Document]:
+        if not self.keyset:
+            raise KeysetUnsupported(f"{self.container.name}: the document store cannot query after an id")
+        keyset = {KEYSET_KEYWORD: after} if after is not None else {}
+        return self.container.query(
+            {**where, "kind": self.record_type},
+            order_by="id",
+            limit=limit,
+            **keyset,  # type: ignore[call-arg]  # beyond the port until it gains start_after
+        )
 
     def history(self, record_id: str, current: Stored[R] | None = None) -> list[Change]:
         docs = self._changes.query(partition=self._key(record_id), order_by="revision")
