@@ -48,7 +48,6 @@ from shared.invoicing.invoice import Party
 from shared.invoicing.issuing import InvoiceIssuer
 from shared.invoicing.numbering import InvoiceNumbering
 from shared.observability import log_event
-from shared.payments.allocation import account_position
 from shared.payments.ledger_store import LedgerStore
 from shared.payments.projection import InvoiceProjection, settle_account
 from shared.platform.documents import DocumentStore
@@ -199,6 +198,8 @@ class DunningService:
                 due = doc.get("dueDate")
                 if due and due < upper and doc.get("number"):
                     accounts.add(doc["accountId"])
+        # Accounts migrated owing money: their opening balance is chased like an invoice.
+        accounts |= LedgerStore(self._documents).opening_balance_accounts()
         return accounts
 
     def process(self, account_id: str, *, now: datetime, on: date | None, take_steps: bool) -> AccountOutcome:
@@ -282,19 +283,12 @@ class DunningService:
         return now.astimezone(zone).date()
 
     def _open_invoices(self, account_id: str, currency: str) -> list[OpenInvoice]:
-        invoices = [invoice for _, invoice in self._projection.issued(account_id)]
-        sets = self._projection.posting_sets(account_id, invoices)
-        if not invoices or not sets:
-            return []
-        position = account_position(account_id, sets, currency=sets[0].currency)
-        if position.currency != currency:
+        """What is open with a due date: the invoices and, for an account migrated owing
+        money, its opening balance (due on its as-of day), all derived from the ledger."""
+        position, items = self._projection.due_items(account_id)
+        if position is not None and position.currency != currency:
             raise ValueError(f"account {account_id} is billed in {position.currency}; its policy is in {currency}")
-        found = []
-        for invoice in invoices:
-            open_amount = position.invoice(invoice.invoice_id).open
-            if invoice.due_date is not None and open_amount.amount > 0:
-                found.append(OpenInvoice(invoice.invoice_id, invoice.number, invoice.due_date, open_amount))
-        return found
+        return [OpenInvoice(item.item_id, item.number, item.due_date, item.open) for item in items]
 
     def _disconnection(self, case_doc: dict[str, Any]) -> DisconnectionState:
         order_id = case_doc.get("disconnectionOrderId")

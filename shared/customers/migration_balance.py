@@ -3,12 +3,15 @@ cut-over, for the accounts-receivable ledger to take as its first posting.
 
 Stored in the ledger's container (``payments``, partitioned by account) as a document of
 its own kind, ``opening-balance``, one per account under the id ``opening-balance``: the
-ledger's readers select posting sets by ``kind: posting-set``, so this document changes
-nothing until the ledger takes it up. It says which posting set it becomes
-(``postingSetId``, derived from the account: posting it twice stores it once) and carries
-the amount as the ledger stores money (``Money.to_json``: exact decimal string, minor
-units, currency). Positive: the customer owes it (a debit to ``receivable``); negative: the
-customer is in credit.
+record of what the source said. The ledger's readers select posting sets by
+``kind: posting-set``; what they read is the posting set this record becomes
+(``postingSetId``, derived from the account: posting it twice stores it once), which the
+migration stores with it (``migration_parties.OpeningBalanceLoader``,
+``payments.ledger.opening_balance_postings``). A zero balance has no posting set. The amount
+is kept as the ledger stores money (``Money.to_json``: exact decimal string, minor units,
+currency). Positive: the customer owes it (a debit to ``receivable``, credit to
+``opening-balances``), due on ``asOf``; negative: the customer is in credit, which pays the
+next invoice.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from shared.customers import fields
 from shared.customers.errors import Checks
 from shared.money import MINOR_UNITS, Money
+from shared.payments.ledger import opening_balance_posting_id
 
 OPENING_BALANCE_ID = "opening-balance"
 OPENING_BALANCE_KIND = "opening-balance"
@@ -37,7 +41,7 @@ def parse_amount(text: str) -> Decimal:
 
 
 def posting_set_id(account_id: str) -> str:
-    return f"opening-balance:{account_id}"
+    return opening_balance_posting_id(account_id)
 
 
 @dataclass(frozen=True)

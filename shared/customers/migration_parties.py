@@ -1,4 +1,4 @@
-"""Loading customers, their accounts and the accounts' opening balances."""
+"""Loading customers, their accounts and the accounts' opening balances (into the ledger too)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from shared.customers.migration_files import Row
 from shared.customers.migration_loading import RecordLoader, differs, parsed
 from shared.customers.migration_report import NO_BRANCH, Outcome
 from shared.customers.migration_rows import account_document, customer_document
-from shared.customers.migration_state import AccountFact, RowRefused, customer_fact
+from shared.customers.migration_state import AccountFact, RowRefused, RunState, customer_fact
 from shared.customers.migration_target import SATELLITES
 from shared.customers.record_rules import reference_taken
+from shared.payments.ledger import RECEIVABLE, PostingSet, opening_balance_postings
+from shared.payments.ledger_store import POSTING_SET_KIND, posting_document
 from shared.resources import PAYMENTS
 
 
@@ -80,7 +82,23 @@ class AccountLoader(RecordLoader):
 
 
 class OpeningBalanceLoader(RecordLoader):
+    """An opening balance is stored as its record (``opening-balance``) and posted to the
+    ledger as its posting set (``opening-balance:<account>``) in the same chunk, the posting
+    set first (on Cosmos DB a wave earlier), so a stored record always has its posting set.
+
+    Posted here, when the migration stores it, rather than by the first reader: every reader
+    (ledger check, statements, dunning, reconciliation, the invoice list) then sees one
+    ledger with no write on a read path, and the rerun that makes a migration idempotent is
+    also what mends a record stored without its posting set (by a run stopped between its
+    waves, or by a version of the migration that did not post). The posting set is created,
+    never replaced: a second run, or two runs at once, find it there and add nothing."""
+
     layout, entity_id = files.OPENING_BALANCES, "accountId"
+
+    def __init__(self, state: RunState) -> None:
+        super().__init__(state)
+        # Before the run writes anything: a ledger with no posting set needs no lookups.
+        self.target.note_what_is_held(PAYMENTS.name, POSTING_SET_KIND)
 
     def branch(self, row: Row) -> str:
         return self.state.account_branch(row.cells.get("accountId", ""))
@@ -96,12 +114,34 @@ class OpeningBalanceLoader(RecordLoader):
         stored = self.stored(PAYMENTS.name, OPENING_BALANCE_KIND, OPENING_BALANCE_ID, balance.account_id)
         if stored is not None:
             existing = OpeningBalance.from_document(stored)
-            if existing == balance:
-                return "alreadyThere"
-            raise RowRefused.one(
-                "amount",
-                f"account {balance.account_id} already has an opening balance of {existing.balance} as of "
-                f"{existing.as_of.isoformat()}: an opening balance is posted once and never changed by a migration",
-            )
+            if existing != balance:
+                raise RowRefused.one(
+                    "amount",
+                    f"account {balance.account_id} already has an opening balance of {existing.balance} as of "
+                    f"{existing.as_of.isoformat()}: an opening balance is posted once and never changed by a migration",
+                )
+            self._post(existing, account.branch)  # nothing when it is posted already
+            return "alreadyThere"
+        self._post(balance, account.branch)
         self.target.create(PAYMENTS.name, balance.to_document(by=self.state.by, now=self.state.now))
         return "loaded"
+
+    def _post(self, balance: OpeningBalance, branch: str) -> None:
+        """Queue the balance's posting set unless the ledger holds it; refuse the row when the
+        ledger holds a different one (the books are never rewritten by a migration)."""
+        if balance.balance.is_zero():
+            return  # nothing moves: no posting set
+        posting = opening_balance_postings(
+            account_id=balance.account_id, as_of=balance.as_of, balance=balance.balance, branch=branch
+        )
+        held = self.stored(PAYMENTS.name, POSTING_SET_KIND, posting.posting_id, balance.account_id)
+        if held is None:
+            self.target.create(PAYMENTS.name, posting_document(posting, posted_at=self.state.now), wave=SATELLITES)
+            return
+        posted = PostingSet.from_json(held)
+        if posted.change(RECEIVABLE) != posting.change(RECEIVABLE) or posted.issue_date != balance.as_of:
+            raise RowRefused.one(
+                "amount",
+                f"the ledger already holds {posting.posting_id} of {posted.change(RECEIVABLE)} as of "
+                f"{posted.issue_date}: an opening balance is posted once and never changed by a migration",
+            )

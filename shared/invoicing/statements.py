@@ -13,8 +13,13 @@ both included, as a statement prints them ("1 Oct 2026 to 31 Oct 2026"); a payme
 the local day it happened on, a document to its issue date.
 
 The identity every statement keeps, exactly, in Decimal:
-    opening + invoices - credit notes - payments + refunds + chargebacks = closing
-where ``chargebacks`` is net of chargebacks reversed (a won dispute gives the money back).
+    opening + carried over + invoices - credit notes - payments + refunds + chargebacks = closing
+where ``chargebacks`` is net of chargebacks reversed (a won dispute gives the money back) and
+``carried over`` is the balance an account was migrated with (owed positive, in credit
+negative), an entry dated its ``asOf`` day: before that day it is not on the account, so a
+statement starting after it has it in ``opening`` and one covering it shows the entry. Owed,
+it is an open item due that day (it was already billed in the old system), so ageing counts
+it past due from the day after.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ class StatementError(ValueError):
 
 
 class EntryKind(StrEnum):
+    # Carried over from the old system at cut-over: first in its day, as it was owed first.
+    BALANCE_CARRIED_OVER = "balance_carried_over"
+    CREDIT_CARRIED_OVER = "credit_carried_over"
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
     PAYMENT = "payment"
@@ -46,6 +54,8 @@ class EntryKind(StrEnum):
 
 # What each kind does to what the customer owes.
 SIGN: dict[EntryKind, int] = {
+    EntryKind.BALANCE_CARRIED_OVER: 1,
+    EntryKind.CREDIT_CARRIED_OVER: -1,
     EntryKind.INVOICE: 1,
     EntryKind.CREDIT_NOTE: -1,
     EntryKind.PAYMENT: -1,
@@ -110,10 +120,12 @@ class Totals:
     payments: Money
     refunds: Money
     chargebacks: Money  # net of chargebacks reversed
+    carried_over: Money | None = None  # a migrated opening balance in the period (signed); None: none
 
     @property
     def net_change(self) -> Money:
-        return self.invoices - self.credit_notes - self.payments + self.refunds + self.chargebacks
+        moved = self.invoices - self.credit_notes - self.payments + self.refunds + self.chargebacks
+        return moved + self.carried_over if self.carried_over is not None else moved
 
 
 class Bucket(StrEnum):
@@ -302,11 +314,11 @@ def _unordered_entries(
         )
         yield entry, None
     for posting_set in posting_sets:
-        kind = _MONEY_KINDS[posting_set.type]
         # The receivable's change is what it did to the account, whatever the other leg.
         change = posting_set.change(RECEIVABLE)
+        kind = _kind(posting_set, change)
         entry = StatementEntry(
-            day=local_day(posting_set.occurred_at, zone),
+            day=_day(posting_set, zone),
             kind=kind,
             reference=posting_set.payment_id or posting_set.payment_key or posting_set.posting_id,
             amount=change.times(SIGN[kind]),
@@ -314,6 +326,19 @@ def _unordered_entries(
             source_id=posting_set.posting_id,
         )
         yield entry, posting_set.occurred_at
+
+
+def _kind(posting_set: PostingSet, change: Money) -> EntryKind:
+    if posting_set.type is PostingType.OPENING_BALANCE:
+        return EntryKind.BALANCE_CARRIED_OVER if change.amount > 0 else EntryKind.CREDIT_CARRIED_OVER
+    return _MONEY_KINDS[posting_set.type]
+
+
+def _day(posting_set: PostingSet, zone: ZoneInfo) -> date:
+    """The local day it happened; an opening balance is its ``asOf`` day, whatever the zone."""
+    if posting_set.type is PostingType.OPENING_BALANCE and posting_set.issue_date is not None:
+        return posting_set.issue_date
+    return local_day(posting_set.occurred_at, zone)
 
 
 def _entry_order(pair: tuple[StatementEntry, datetime | None]) -> tuple[object, ...]:
@@ -332,7 +357,15 @@ def _totals(entries: Sequence[StatementEntry], currency: str) -> Totals:
         payments=sums[EntryKind.PAYMENT],
         refunds=sums[EntryKind.REFUND],
         chargebacks=sums[EntryKind.CHARGEBACK] - sums[EntryKind.CHARGEBACK_REVERSED],
+        carried_over=(
+            sums[EntryKind.BALANCE_CARRIED_OVER] - sums[EntryKind.CREDIT_CARRIED_OVER]
+            if any(e.kind in _CARRIED_OVER for e in entries)
+            else None
+        ),
     )
+
+
+_CARRIED_OVER = frozenset({EntryKind.BALANCE_CARRIED_OVER, EntryKind.CREDIT_CARRIED_OVER})
 
 
 # --- what is open on the last day ---------------------------------------------------------
@@ -373,7 +406,7 @@ def position_on(
     """The account as allocation sees it at the end of local ``day``."""
     issued = [d for d in documents if d.issue_date <= day]
     sets = [document_postings(account_id, d) for d in issued]
-    sets += [s for s in posting_sets if local_day(s.occurred_at, zone) <= day]
+    sets += [s for s in posting_sets if _day(s, zone) <= day]
     # A credit note comes off the invoice it names first, as the invoices' own status says.
     targets = {d.document_id: d.credits_id for d in issued if d.kind is EntryKind.CREDIT_NOTE and d.credits_id}
     return account_position(account_id, sets, currency=currency, credits=targets)
@@ -391,6 +424,11 @@ def _aging(
     invoices = {d.document_id: d for d in documents if d.kind is EntryKind.INVOICE}
     items = []
     for invoice_position in position.invoices:
+        if invoice_position.opening_balance and invoice_position.due_date and invoice_position.open.amount > 0:
+            days = (as_of - invoice_position.due_date).days
+            due = invoice_position.due_date
+            items.append(OpenItem(invoice_position.invoice_id, due, invoice_position.open, days, bucket_for(days)))
+            continue
         invoice = invoices.get(invoice_position.invoice_id)
         if invoice is None or invoice.due_date is None or invoice_position.open.amount <= 0:
             continue  # a credit note, or nothing open
@@ -439,6 +477,13 @@ def statement_json(statement: Statement) -> dict[str, Any]:
             "payments": statement.totals.payments.to_json(),
             "refunds": statement.totals.refunds.to_json(),
             "chargebacks": statement.totals.chargebacks.to_json(),
+            # Only when there is one: the statements of every other account (and the content
+            # hash their kept PDF versions are judged by) stay as they were.
+            **(
+                {"carriedOver": statement.totals.carried_over.to_json()}
+                if statement.totals.carried_over is not None
+                else {}
+            ),
         },
         "closingBalance": statement.closing.to_json(),
         "aging": {

@@ -12,7 +12,10 @@ The rules, in the order a collections clerk would apply them:
   it is issued: first what is still open on that invoice (which is then *credited*, not
   paid), the rest is account credit like an overpayment, applied to the next open invoice.
   A negative invoice that names no invoice (``credits`` leaves it out) is account credit
-  from the start.
+  from the start;
+- an opening balance carried over from the old system is an item like an invoice, dated
+  (and due) on its ``asOf`` day: owed, it is normally the oldest item, so payments pay it
+  first; in credit, it is account credit from the start, applied to the next open invoice.
 
 Because this is a pure function of the postings, two workers posting to one account at
 once cannot over-allocate an invoice, and a replayed or reordered event cannot shift
@@ -43,6 +46,14 @@ class InvoicePosition:
     paid_by: tuple[str, ...]  # the gateway's payment ids covering it, first applied first
     credited: Money | None = None  # what credit notes naming this invoice took off it
     credited_by: tuple[str, ...] = ()  # those credit notes' numbers
+    # An opening balance carried over at cut-over (``invoice_id`` is its posting set's id):
+    # it was already billed in the old system, so it is due on its asOf day (``issue_date``).
+    opening_balance: bool = False
+
+    @property
+    def due_date(self) -> date | None:
+        """An opening balance's due date; an invoice's is on the invoice, not in the ledger."""
+        return self.issue_date if self.opening_balance else None
 
     @property
     def paid(self) -> Money:
@@ -66,6 +77,11 @@ class AccountPosition:
             if position.invoice_id == invoice_id:
                 return position
         raise KeyError(f"account {self.account_id} has no invoice {invoice_id!r} in the ledger")
+
+    @property
+    def opening_balance(self) -> InvoicePosition | None:
+        """The balance carried over from the old system, if the account has one."""
+        return next((position for position in self.invoices if position.opening_balance), None)
 
     @property
     def open_total(self) -> Money:
@@ -175,7 +191,12 @@ class _Fold:
         return any(c.invoice == invoice and c.amount > 0 for c in self.allocations.get(key, []))
 
 
+# What allocation pays off: invoices (and credit notes) and opening balances.
+_ITEMS = frozenset({PostingType.INVOICE, PostingType.OPENING_BALANCE})
+
+
 def _invoice_order(posting_set: PostingSet) -> tuple[date, str, str]:
+    # An opening balance has no number: on its asOf day it sorts before any invoice.
     issued = posting_set.issue_date or posting_set.occurred_at.date()
     return issued, posting_set.invoice_number or "", posting_set.posting_id
 
@@ -198,12 +219,13 @@ def account_position(
                 f"account {account_id}: posting set {posting_set.posting_id} is in {posting_set.currency}, "
                 f"the account in {currency}"
             )
-    invoices = sorted((s for s in posting_sets if s.type is PostingType.INVOICE), key=_invoice_order)
+    invoices = sorted((s for s in posting_sets if s.type in _ITEMS), key=_invoice_order)
     keys = {s.invoice_id or s.posting_id for s in invoices}
     credit_notes = {
         s.invoice_id: s
         for s in invoices
-        if s.invoice_id
+        if s.type is PostingType.INVOICE
+        and s.invoice_id
         and s.change(RECEIVABLE).amount < 0
         and (credits or {}).get(s.invoice_id) in keys
         and (credits or {})[s.invoice_id] != s.invoice_id
@@ -212,9 +234,7 @@ def account_position(
     fold = _Fold(invoices, targets)
     payment_ids: dict[str, str] = {key: s.invoice_number or key for key, s in credit_notes.items()}
     waiting: dict[str, list[PostingSet]] = {}  # reversals whose payment is not folded yet
-    money = sorted(
-        [*(s for s in posting_sets if s.type is not PostingType.INVOICE), *credit_notes.values()], key=_money_order
-    )
+    money = sorted([*(s for s in posting_sets if s.type not in _ITEMS), *credit_notes.values()], key=_money_order)
 
     def apply(posting_set: PostingSet) -> None:
         if posting_set.type is PostingType.INVOICE:  # a credit note, in its turn
@@ -261,6 +281,7 @@ def account_position(
             paid_by=tuple(payment_ids.get(k, k) for k in fold.paid_by[key] if fold.covers(k, key)),
             credited=cash(fold.credited[key]) if fold.credited[key] else None,
             credited_by=tuple(fold.credited_by[key]),
+            opening_balance=s.type is PostingType.OPENING_BALANCE,
         )
         for key, s in zip(fold.order, invoices, strict=True)
     )

@@ -12,6 +12,11 @@ The chart of accounts is small on purpose:
 - ``revenue`` and ``tax``: an invoice's net and its GST/VAT.
 - ``clearing:<gateway>``: money held by the gateway until it pays out (reconciled against
   payouts later).
+- ``opening-balances``: the other side of balances carried over from the utility's old
+  system at cut-over. An opening balance the customer owes debits the receivable and
+  credits it; one in the customer's favour does the reverse. It is a clearing account for
+  finance: its total is the old system's receivable at cut-over, to be cleared against the
+  old books (a journal outside this ledger), so a wrong migration shows there, not in revenue.
 - ``suspense``: money received that names no account we know; an operator matches it.
   Matching posts an *assignment* (``assignment:<payment key>``) in the customer account:
   suspense is debited and the receivable credited, so the money leaves suspense by a
@@ -19,6 +24,11 @@ The chart of accounts is small on purpose:
   typed ``payment`` because, for the customer account, it is the payment arriving: it
   names the invoice, refunds of the payment are posted against it, and allocation folds
   it like any other payment.
+
+An opening balance is posted once per account, under ``opening-balance:<account>``, when the
+migration stores the account's ``opening-balance`` document (``opening_balance_postings``). It
+is typed ``opening-balance``: to allocation it is the account's first item, owed from its
+``asOf`` day (``issue_date``) like an invoice, or account credit when negative.
 
 Balances are never stored: an account's balance is the sum of its postings, and what each
 invoice still has open is derived from them by ``allocation.py``.
@@ -33,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +62,7 @@ RECEIVABLE = "receivable"
 REVENUE = "revenue"
 TAX = "tax"
 SUSPENSE = "suspense"
+OPENING_BALANCES = "opening-balances"
 CLEARING_PREFIX = "clearing:"
 
 # The customer-account partition for money that names no known account.
@@ -65,7 +76,7 @@ def clearing(provider: str) -> str:
 
 
 def is_known_ledger_account(name: str) -> bool:
-    return name in (RECEIVABLE, REVENUE, TAX, SUSPENSE) or (
+    return name in (RECEIVABLE, REVENUE, TAX, SUSPENSE, OPENING_BALANCES) or (
         name.startswith(CLEARING_PREFIX) and len(name) > len(CLEARING_PREFIX)
     )
 
@@ -81,6 +92,7 @@ class PostingType(StrEnum):
     REFUND = "refund"
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSED = "chargeback-reversed"
+    OPENING_BALANCE = "opening-balance"
 
 
 REVERSAL_TYPES = frozenset({PostingType.REFUND, PostingType.CHARGEBACK})
@@ -92,6 +104,11 @@ class UnbalancedPostings(ValueError):
 
 def invoice_posting_id(invoice_id: str) -> str:
     return f"invoice:{invoice_id}"
+
+
+def opening_balance_posting_id(account_id: str) -> str:
+    """One per account: the migration, a rerun of it and a racing second run all name the same set."""
+    return f"{PostingType.OPENING_BALANCE.value}:{account_id}"
 
 
 def payment_posting_id(payment_key: str) -> str:
@@ -269,6 +286,34 @@ def invoice_postings(invoice: Invoice) -> PostingSet:
             invoice_number=invoice.number,
             issue_date=invoice.issue_date,
             reference=invoice.payment_reference,
+        )
+    )
+
+
+# An opening balance is a day's balance, not an instant's: its date is ``issue_date``. The
+# instant is noon UTC of that day, which is the same local date from UTC-12 to UTC+11
+# (every zone this project bills in), for readers that only look at the instant.
+_OPENING_BALANCE_HOUR = time(12, tzinfo=UTC)
+
+
+def opening_balance_postings(*, account_id: str, as_of: date, balance: Money, branch: str | None) -> PostingSet:
+    """What an account owed (positive) or had in credit (negative) in the old system at the
+    end of ``as_of``, taken into the books against ``opening-balances``. A zero balance moves
+    nothing and posts nothing: ask ``balance.is_zero()`` first."""
+    if balance.is_zero():
+        raise ValueError(f"account {account_id}: a zero opening balance posts nothing")
+    if account_id == UNALLOCATED:
+        raise ValueError("an opening balance belongs to a customer account, not to suspense")
+    return _checked(
+        PostingSet(
+            posting_id=opening_balance_posting_id(account_id),
+            account_id=account_id,
+            type=PostingType.OPENING_BALANCE,
+            occurred_at=datetime.combine(as_of, _OPENING_BALANCE_HOUR),
+            currency=balance.currency,
+            postings=_postings([(RECEIVABLE, balance), (OPENING_BALANCES, -balance)]),
+            issue_date=as_of,
+            branch=branch,
         )
     )
 

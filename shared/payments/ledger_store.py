@@ -18,12 +18,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.payments.ledger import PostingSet, PostingType, payment_posting_id
+from shared.payments.ledger import RECEIVABLE, PostingSet, PostingType, payment_posting_id
 from shared.platform.documents import DocumentAlreadyExists, DocumentStore
 from shared.resources import PAYMENTS, WEBHOOK_EVENTS
 
 POSTING_SET_KIND = "posting-set"
 CLAIM_KIND = "payment-claim"
+OPENING_BALANCE_KIND = "opening-balance"  # the migration's record of it (customers.migration_balance)
+
+
+def posting_document(posting_set: PostingSet, *, posted_at: datetime) -> dict[str, Any]:
+    """A posting set as stored: for writers that batch it with other documents (the migration)."""
+    return {**posting_set.to_json(), "postedAt": posted_at.isoformat()}
 
 
 class LedgerStore:
@@ -34,7 +40,7 @@ class LedgerStore:
     def add(self, posting_set: PostingSet, *, posted_at: datetime) -> bool:
         """Store the set; False when a set with its id is already there (posted before)."""
         try:
-            self._sets.create({**posting_set.to_json(), "postedAt": posted_at.isoformat()})
+            self._sets.create(posting_document(posting_set, posted_at=posted_at))
         except DocumentAlreadyExists:
             return False
         return True
@@ -50,6 +56,21 @@ class LedgerStore:
     def all_documents(self) -> list[dict[str, Any]]:
         """Every stored posting set as stored, for the ledger check to judge."""
         return self._sets.query({"kind": POSTING_SET_KIND})
+
+    def opening_balance_accounts(self) -> set[str]:
+        """Accounts migrated owing money (their opening balance debits the receivable), paid
+        or not: for dunning to consider, as it considers accounts with invoices open."""
+        docs = self._sets.query({"kind": POSTING_SET_KIND, "type": PostingType.OPENING_BALANCE.value})
+        return {
+            posting_set.account_id
+            for posting_set in map(PostingSet.from_json, docs)
+            if posting_set.change(RECEIVABLE).amount > 0
+        }
+
+    def opening_balance_documents(self) -> list[dict[str, Any]]:
+        """Every migrated account's opening-balance record, for the ledger check to compare
+        with the posting set each one became."""
+        return self._sets.query({"kind": OPENING_BALANCE_KIND})
 
     # -- which partition a payment lives in ---------------------------------------------
 

@@ -16,9 +16,12 @@ old ETags, and its write fails against any newer one instead of overwriting it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from shared.invoicing.invoice import Invoice, InvoiceStatus
+from shared.money import Money
 from shared.payments.allocation import AccountPosition, account_position
 from shared.payments.ledger import PostingSet, invoice_postings
 from shared.payments.ledger_store import LedgerStore
@@ -52,6 +55,32 @@ def ledger_position(account_id: str, invoices: list[Invoice], stored: list[Posti
     return account_position(account_id, sets, currency=sets[0].currency, credits=credit_targets(invoices))
 
 
+@dataclass(frozen=True)
+class DueItem:
+    """Something open on the account and the day it fell due: what dunning chases."""
+
+    item_id: str  # the invoice's id, or the opening balance's posting set id
+    number: str | None  # the invoice's number; None for an opening balance
+    due_date: date
+    open: Money
+
+
+def due_items(position: AccountPosition, invoices: list[Invoice]) -> list[DueItem]:
+    """The open invoices by their due dates and, when the account was migrated owing money
+    and it is not paid yet, its opening balance, due on its ``asOf`` day (already billed
+    in the old system; dunning counts it overdue from the day after, like any invoice)."""
+    items = [
+        DueItem(position_.invoice_id, None, position_.due_date, position_.open)
+        for position_ in position.invoices
+        if position_.opening_balance and position_.due_date is not None and position_.open.amount > 0
+    ]
+    for invoice in invoices:
+        open_amount = position.invoice(invoice.invoice_id).open
+        if invoice.due_date is not None and open_amount.amount > 0:
+            items.append(DueItem(invoice.invoice_id, invoice.number, invoice.due_date, open_amount))
+    return items
+
+
 class InvoiceProjection:
     def __init__(self, documents: DocumentStore, store: LedgerStore) -> None:
         self._invoices = documents.container(INVOICES.name)
@@ -68,6 +97,12 @@ class InvoiceProjection:
     def position(self, account_id: str) -> AccountPosition | None:
         invoices = [invoice for _, invoice in self.issued(account_id)]
         return self._position(account_id, invoices)
+
+    def due_items(self, account_id: str) -> tuple[AccountPosition | None, list[DueItem]]:
+        """The account's position and what is open on it with due dates (``due_items``)."""
+        invoices = [invoice for _, invoice in self.issued(account_id)]
+        position = self._position(account_id, invoices)
+        return position, due_items(position, invoices) if position is not None else []
 
     def _position(self, account_id: str, invoices: list[Invoice]) -> AccountPosition | None:
         return ledger_position(account_id, invoices, self._store.account_sets(account_id))
