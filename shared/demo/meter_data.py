@@ -5,6 +5,7 @@ main job's second run sends exactly the same data (and stores nothing new)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,11 +26,12 @@ def _half_hour_wh(nmi: str, day: date, index: int) -> int:
     return int((base + morning + evening) * weekend)
 
 
-def nem12_text(*, first_day: date, last_day: date, created: datetime) -> str:
-    """A NEM12 file with one E1 channel per interval NMI, 30-minute kWh intervals."""
+def nem12_text(*, first_day: date, last_day: date, created: datetime, nmis: Collection[str] | None = None) -> str:
+    """A NEM12 file with one E1 channel per interval NMI (those in ``nmis`` only, when
+    given: a long test generates only the meters it bills), 30-minute kWh intervals."""
     lines = [f"100,NEM12,{created:%Y%m%d%H%M},GLMDP,GLRETAIL"]
     for _acct, _name, _mail, _addr, nmi, _supply, _zone, kind, serial, _tariff in HOUSEHOLDS:
-        if kind != "interval":
+        if kind != "interval" or (nmis is not None and nmi not in nmis):
             continue
         lines.append(f"200,{nmi},E1,1,E1,N1,{serial},kWh,30,")
         day = first_day

@@ -8,8 +8,9 @@ those cases bill each period exactly once.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,46 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+def next_on_anchor(after: date, anchor_day: int) -> date:
+    """The first day after ``after`` that is the cycle's anchor day, clamped to a short month's
+    last day: with the anchor on the 31st, 31 Jan -> 29 Feb (2028) -> 31 Mar -> 30 Apr."""
+    for months in (0, 1):
+        month = add_months(after.replace(day=1), months)
+        candidate = month.replace(day=min(anchor_day, monthrange(month.year, month.month)[1]))
+        if candidate > after:
+            return candidate
+    raise AssertionError("unreachable: next month's anchor is always after this month's days")
+
+
 def due_periods(
-    *, billed_through: date, today: date, months_per_period: int = 1, limit: int = 24
+    *,
+    billed_through: date,
+    today: date,
+    months_per_period: int = 1,
+    limit: int = 24,
+    anchor_day: int | None = None,
 ) -> list[BillingPeriod]:
     """Periods starting at ``billed_through`` that have ended by ``today`` (the local date).
+
+    Each period ends on the cycle's ``anchor_day`` (the day of the month it was set up on;
+    ``billed_through``'s day when not given), clamped to short months; a start off the anchor
+    (a billed-through date set by hand) gets a short first period up to the next anchor day.
+    Chaining ``add_months`` from the last clamped end instead would move a cycle anchored on
+    the 31st to the 29th for good after one February.
 
     A period ending at midnight tonight is not due until tomorrow: its last day's
     readings are still arriving. ``limit`` stops a wrong billed-through date (years in the
     past) from flooding the bus; the rest is billed on the next runs.
     """
+    anchor = anchor_day or billed_through.day
+    if not 1 <= anchor <= 31:
+        raise ValueError(f"anchor_day: {anchor} is not a day of the month")
     periods: list[BillingPeriod] = []
     start = billed_through
     while len(periods) < limit:
-        end = add_months(start, months_per_period)
+        end = next_on_anchor(start, anchor)
+        if months_per_period > 1:
+            end = next_on_anchor(add_months(end, months_per_period - 1) - timedelta(days=1), anchor)
         if end > today:
             break
         periods.append(BillingPeriod(start, end))

@@ -186,12 +186,16 @@ class BillingService:
         if isinstance(inputs, Skip):
             return None, inputs.reason
         rated = rate_for_bill(inputs, period, service_point.time_zone)
+        # The series is the year of issue (the local date it is drafted and issued on), as
+        # for credit notes and sales: a period of 2027 billed late or rebilled in 2028 is a
+        # 2028 document, and the 2027 register stays closed once the year is over.
+        issue_year = now.astimezone(ZoneInfo(service_point.time_zone)).year
         supplier = Party(self._supplier.name, self._supplier.address_lines, tax_id=self._supplier.abn)
         customer = Party(account.name, account.billing_address, email=account.email)
         invoice = Invoice(
             invoice_id=invoice_id,
             account_id=account.account_id,
-            series=f"{INVOICE_SERIES_PREFIX}-{period.end.year}",
+            series=f"{INVOICE_SERIES_PREFIX}-{issue_year}",
             supplier=supplier,
             customer=customer,
             service_point_id=service_point.service_point_id,

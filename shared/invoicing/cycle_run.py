@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from shared.customers.contract import Contract
 from shared.customers.records import Account, ServicePoint
 from shared.invoicing.bill_cycle import BillingPeriod, due_periods
 from shared.observability import log_event
 from shared.platform.documents import Container, DocumentAlreadyExists, DocumentStore
 from shared.platform.messaging import MessageSender
-from shared.resources import ACCOUNTS, BILL_RUNS, QUEUE_BILL_REQUESTED, SERVICE_POINTS
+from shared.resources import ACCOUNTS, BILL_RUNS, CONTRACTS, QUEUE_BILL_REQUESTED, SERVICE_POINTS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def kick_off_bill_cycle(
     """
     accounts = documents.container(ACCOUNTS.name)
     service_points = documents.container(SERVICE_POINTS.name)
+    contracts = documents.container(CONTRACTS.name)
     runs = documents.container(BILL_RUNS.name)
     run_id = run_id or f"cycle-{as_of.astimezone(ZoneInfo('UTC')).date().isoformat()}"
     kick_off = KickOff(run_id, as_of)
@@ -72,7 +74,8 @@ def kick_off_bill_cycle(
         sp = ServicePoint.from_document(service_points.get(account.service_point_id, account.service_point_id))
         # "Today" is the service point's local date: a period ends at local midnight.
         today: date = as_of.astimezone(ZoneInfo(sp.time_zone)).date()
-        for period in due_periods(billed_through=account.billed_through, today=today):
+        anchor = _anchor_day(contracts, account)
+        for period in due_periods(billed_through=account.billed_through, today=today, anchor_day=anchor):
             bus.send(
                 QUEUE_BILL_REQUESTED,
                 {
@@ -97,6 +100,16 @@ def kick_off_bill_cycle(
     )
     log_event(log, "bill cycle kicked off", runId=run_id, requested=len(kick_off.requested))
     return kick_off
+
+
+def _anchor_day(contracts: Container, account: Account) -> int | None:
+    """The day of the month the account's cycle is anchored on: the first day of the supply
+    contract it is being billed under (a move-in on the 31st bills on each month's last day).
+    None (the billed-through date's own day) for an account billed without a contract."""
+    docs = contracts.query({"kind": "contract", "accountId": account.account_id}, partition=account.service_point_id)
+    covering = [c for c in map(Contract.from_document, docs) if c.cycle_billed and c.covers_day(account.billed_through)]
+    latest = max(covering, key=lambda c: c.start, default=None)
+    return latest.start.day if latest else None
 
 
 def _note_requested(runs: Container, run_id: str, account: Account, period: BillingPeriod) -> None:
