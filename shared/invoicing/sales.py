@@ -136,10 +136,14 @@ class WorkInvoicing:
         taxes = tax_lines(lines, TaxRounding.PER_INVOICE, self._currency)
         subtotal = money_sum([line.amount for line in lines], self._currency)
         tax_total = money_sum([tax.tax for tax in taxes], self._currency)
+        now = self._clock()
+        local_today = now.astimezone(ZoneInfo(service_point.time_zone)).date()
         draft = Invoice(
             invoice_id=invoice_id,
             account_id=account.account_id,
-            series=f"{SALES_SERIES_PREFIX}-{work.completed_on.year}",
+            # The year it is issued in, like every invoice: work done on 31 December and
+            # reported on 2 January is numbered in January's series, in date order.
+            series=f"{SALES_SERIES_PREFIX}-{local_today.year}",
             supplier=self._supplier,
             customer=Party(account.name, account.billing_address, email=account.email),
             service_point_id=service_point.service_point_id,
@@ -155,11 +159,10 @@ class WorkInvoicing:
             payment_reference=account.payment_reference,
             notes=(f"{work.kind.capitalize()} {work.work_id} completed {work.completed_on:%-d %b %Y}",),
         )
-        now = self._clock()
         return self._issuer.issue(
             draft,
             now=now,
-            local_today=now.astimezone(ZoneInfo(service_point.time_zone)).date(),
+            local_today=local_today,
             payment_terms_days=account.payment_terms_days,
             message_id=f"work:{work.work_id}",
         )
