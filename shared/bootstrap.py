@@ -83,7 +83,7 @@ def build_mailer(settings: Settings) -> Mailer:
     return LocalFolderMailer(settings.mail_dir)
 
 
-def build_bus(settings: Settings) -> Any:
+def build_bus(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Any:
     if settings.bus == "servicebus":
         from shared.platform.messaging.service_bus import ServiceBusSender
 
@@ -95,14 +95,16 @@ def build_bus(settings: Settings) -> Any:
         )
     from shared.platform.messaging.in_process import InProcessBus
 
-    return InProcessBus(settings.data_dir / "bus.sqlite3", queues=QUEUES)
+    # The platform's clock: the duplicate-detection window is time the business sees, so a
+    # test clock moved a month on lets a month-old message id be sent again, as on Azure.
+    return InProcessBus(settings.data_dir / "bus.sqlite3", queues=QUEUES, clock=clock)
 
 
 def build_platform(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Platform:
     settings = settings or load_settings()
     documents = build_documents(settings)
     blobs = build_blobs(settings)
-    bus = build_bus(settings)
+    bus = build_bus(settings, clock)
     platform = Platform(settings, documents, blobs, bus, build_mailer(settings), clock)
     platform._closers += [documents.close, blobs.close, getattr(bus, "close", lambda: None)]
     return platform
