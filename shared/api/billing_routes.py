@@ -7,17 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.api.deps import PlatformDep
+from shared.api.deps import PlatformDep, changed_by
 from shared.invoicing.bill_run_report import UnknownBillRun, bill_run_report, retry_failed
 from shared.invoicing.billing import Supplier
 from shared.invoicing.cycle_run import kick_off_bill_cycle
 from shared.invoicing.invoice import Party
+from shared.invoicing.numbering import InvoiceNumbering
 from shared.invoicing.sales import CompletedWork, WorkInvoicing, WorkItem, WorkNotInvoiceable
-from shared.platform.documents import DocumentNotFound
-from shared.resources import ACCOUNTS, BILL_RUNS, BLOB_INVOICES, INVOICES
+from shared.invoicing.voiding import CannotVoid, void_draft
+from shared.platform.documents import ConcurrencyConflict, DocumentNotFound
+from shared.resources import ACCOUNTS, BILL_RUNS, BLOB_INVOICES, INVOICES, NUMBERING
 
 router = APIRouter(tags=["billing"])
 
@@ -139,7 +141,7 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
 @router.get("/v1/accounts/{account_id}/invoices", summary="An account's invoices, newest first")
 def list_invoices(account_id: str, platform: PlatformDep) -> list[dict[str, Any]]:
     docs = platform.documents.container(INVOICES.name).query(partition=account_id, order_by="-periodStart")
-    return [_public(d) for d in docs if d["status"] != "draft"]
+    return [_public(d) for d in docs if d["status"] not in ("draft", "void")]
 
 
 def _issued(platform: PlatformDep, account_id: str, number: str) -> dict[str, Any]:
@@ -196,3 +198,43 @@ IMMUTABLE = (
 def refuse_invoice_change(account_id: str, number: str, platform: PlatformDep) -> None:
     _issued(platform, account_id, number)  # 404 first: no oracle for another account's numbers
     raise HTTPException(409, {"error": "invoice_immutable", "message": IMMUTABLE})
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/drafts/{invoice_id}/void",
+    summary="Void a draft that holds a number but can never be issued (its number stays in the register, voided)",
+)
+def void_stranded_draft(
+    account_id: str, invoice_id: str, body: VoidIn, request: Request, platform: PlatformDep
+) -> dict[str, Any]:
+    try:
+        voided = void_draft(
+            platform.documents,
+            account_id=account_id,
+            invoice_id=invoice_id,
+            reason=body.reason,
+            by=changed_by(request),
+            now=platform.clock(),
+        )
+    except CannotVoid as refused:
+        status = 404 if refused.code == "not_found" else 409
+        raise HTTPException(status, {"error": refused.code, "message": refused.message}) from None
+    except ConcurrencyConflict:
+        raise HTTPException(
+            409, {"error": "draft_changed", "message": "the draft changed (it may have been issued): read it again"}
+        ) from None
+    return {"invoiceId": voided.invoice_id, "voidedNumber": voided.number, "alreadyVoided": voided.already}
+
+
+@router.get("/v1/numbering/{series}", summary="A series' number register, for auditors: every number, voided ones too")
+def number_register(series: str, platform: PlatformDep) -> dict[str, Any]:
+    entries = InvoiceNumbering(platform.documents.container(NUMBERING.name)).register(series)
+    if not entries:
+        raise DocumentNotFound(NUMBERING.name, series, series)
+    keep = ("sequence", "number", "invoiceId", "claimedAt", "voided", "voidedAt", "voidedBy", "voidReason")
+    return {"series": series, "numbers": [{k: e[k] for k in keep if k in e} for e in entries]}

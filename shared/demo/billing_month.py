@@ -125,7 +125,7 @@ def run_billing_month(platform: Platform) -> MonthSummary:
 def _issued_invoices(platform: Platform) -> list[Invoice]:
     ours = {household[0] for household in HOUSEHOLDS}
     docs = platform.documents.container(INVOICES.name).query(order_by="number")
-    return [Invoice.from_json(d) for d in docs if d["accountId"] in ours and d["status"] != "draft"]
+    return [Invoice.from_json(d) for d in docs if d["accountId"] in ours and d["status"] not in ("draft", "void")]
 
 
 def _pay(http: httpx.Client, platform: Platform, invoice: Invoice) -> dict[str, Any]:

@@ -120,8 +120,7 @@ class BillingService:
         message_id: str,
         delivery: int,
     ) -> BillOutcome:
-        invoice_id = invoice_id_for(account_id, period)
-        draft = self._issuer.existing(invoice_id, account_id)
+        invoice_id, draft = self._current_revision(account_id, period)
         if draft is not None and draft.status is not InvoiceStatus.DRAFT:
             outcome = BillOutcome(account_id, period, "already-billed", invoice_number=draft.number)
             self._issuer.request_pdf(draft)
@@ -149,6 +148,17 @@ class BillingService:
         outcome = BillOutcome(account_id, period, "billed", invoice_number=issued.number)
         self._after_issue(issued, outcome, run_id)
         return outcome
+
+    def _current_revision(self, account_id: str, period: BillingPeriod) -> tuple[str, Invoice | None]:
+        """The id the period's bill goes under and what is stored there: the plain id, or
+        after an operator voided a stranded draft, the next revision (``:r2``...)."""
+        revision = 1
+        while True:
+            invoice_id = revision_id_for(account_id, period, revision)
+            stored = self._issuer.existing(invoice_id, account_id)
+            if stored is None or stored.status is not InvoiceStatus.VOID:
+                return invoice_id, stored
+            revision += 1
 
     def rated_draft(
         self, *, account_id: str, period: BillingPeriod, invoice_id: str, now: datetime

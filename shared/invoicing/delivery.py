@@ -189,7 +189,8 @@ def usage_history(invoices: Container, invoice: Invoice, *, periods: int = 13) -
         return []
     by_period: dict[date, Decimal] = {}
     for doc in invoices.query(partition=invoice.account_id, order_by="periodStart"):
-        if doc["status"] in ("draft", InvoiceStatus.CREDITED.value) or doc.get("kind") == DocumentKind.CREDIT_NOTE:
+        not_billed = doc["status"] in ("draft", InvoiceStatus.VOID.value, InvoiceStatus.CREDITED.value)
+        if not_billed or doc.get("kind") == DocumentKind.CREDIT_NOTE:
             continue
         if doc["periodStart"] > invoice.period_start.isoformat() or doc["id"] == invoice.invoice_id:
             continue

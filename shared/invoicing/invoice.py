@@ -38,6 +38,9 @@ class InvoiceStatus(StrEnum):
     SENT = "sent"
     PARTLY_PAID = "partly_paid"
     PAID = "paid"
+    # A draft that held a number but was never issued, voided by an operator: its number
+    # stays in the register marked voided (never reused), the period is billed afresh.
+    VOID = "void"
     CREDITED = "credited"
     OVERDUE = "overdue"  # derived by status_on(), never stored (see the module's note)
 

@@ -46,7 +46,7 @@ from shared.resources import BLOB_INVOICES, INVOICES, SERVICE_POINTS
 
 log = logging.getLogger(__name__)
 
-LISTED_STATUSES = tuple(s.value for s in InvoiceStatus if s is not InvoiceStatus.DRAFT)
+LISTED_STATUSES = tuple(s.value for s in InvoiceStatus if s not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID))
 
 
 class UnknownStatus(ValueError):

@@ -24,6 +24,10 @@ from shared.resources import QUEUE_INVOICE_RENDER
 log = logging.getLogger(__name__)
 
 
+class DraftVoided(Exception):
+    """The draft was voided by an operator: the period is billed under a new revision."""
+
+
 class InvoiceIssuer:
     def __init__(self, invoices: Container, numbering: InvoiceNumbering, bus: MessageSender) -> None:
         self._invoices = invoices
@@ -50,6 +54,8 @@ class InvoiceIssuer:
         except DocumentAlreadyExists:  # an earlier or racing attempt drafted it first: use theirs
             stored = self._invoices.get(draft.invoice_id, draft.account_id)
         current = Invoice.from_json(stored)
+        if current.status is InvoiceStatus.VOID:
+            raise DraftVoided(f"draft {current.invoice_id} was voided; it is never issued")
         if current.status is not InvoiceStatus.DRAFT:
             self.request_pdf(current)
             return current
@@ -74,6 +80,17 @@ class InvoiceIssuer:
             latest = self._invoices.get(current.invoice_id, current.account_id)
             if latest["status"] == InvoiceStatus.DRAFT:
                 raise
+            if latest["status"] == InvoiceStatus.VOID:
+                # An operator voided it between our claim and our write: the number we
+                # claimed is recorded as voided too, so the register explains it.
+                self._numbering.void(
+                    series=current.series,
+                    invoice_id=current.invoice_id,
+                    reason="the draft was voided while it was being issued",
+                    by="system",
+                    at=now,
+                )
+                raise DraftVoided(f"draft {current.invoice_id} was voided while being issued") from None
             issued = Invoice.from_json(latest)
         log_event(
             log,

@@ -116,6 +116,26 @@ class InvoiceNumbering:
         except ConcurrencyConflict:
             raise NumberClaimInProgress(f"invoice {invoice_id} was taken over by another worker") from None
 
+    def void(self, *, series: str, invoice_id: str, reason: str, by: str, at: datetime) -> ClaimedNumber | None:
+        """Mark the number ``invoice_id`` holds as voided, keeping it in the register (an
+        auditor sees why the issued sequence skips it; it is never claimed again). None when
+        the invoice holds no number in the series. Voiding twice keeps the first record."""
+        for _ in range(5):
+            found = self._register.query({"invoiceId": invoice_id, "kind": "number"}, partition=series)
+            if not found:
+                return None
+            entry = found[0]
+            claimed = ClaimedNumber(series, entry["sequence"], entry["number"], newly_claimed=False)
+            if entry.get("voided"):
+                return claimed
+            voided = {**entry, "voided": True, "voidedAt": at.isoformat(), "voidedBy": by, "voidReason": reason}
+            try:
+                self._register.replace(voided, etag=entry["_etag"])
+                return claimed
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict(series, invoice_id, series)
+
     def register(self, series: str) -> list[dict[str, object]]:
         """The series' register in order: what an auditor checks for gaps."""
         return self._register.query({"kind": "number"}, partition=series, order_by="sequence")

@@ -55,7 +55,7 @@ from shared.readings.vee_service import market_days, run_vee
 from shared.resources import CONTRACTS, INVOICES, METERS, READINGS
 
 DEMAND_UNITS = ("kW", "kVA")
-SUPERSEDED = (None, "draft", "credited")  # invoice statuses whose demand no longer stands
+SUPERSEDED = (None, "draft", "void", "credited")  # invoice statuses whose demand no longer stands
 RATCHET_NOTE = "ratchet:"  # what pricing.py writes into a demand line the ratchet lifted
 
 

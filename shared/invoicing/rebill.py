@@ -194,6 +194,8 @@ class Rebilling:
         for doc in self._invoices.query({"servicePointId": point_id}):
             if doc.get("kind", DocumentKind.INVOICE.value) != DocumentKind.INVOICE.value:
                 continue
+            if doc.get("status") == InvoiceStatus.VOID.value:
+                continue  # voided before it was issued: it never stood for the period
             start = date.fromisoformat(doc["periodStart"])
             if revision_of(doc["id"], doc["accountId"], start) is None:
                 continue  # a completed sale's invoice: not billed from meter data
@@ -212,7 +214,8 @@ class Rebilling:
         by_revision = {revision: doc for revision, doc in revisions}
         latest_revision, latest_doc = revisions[-1]
         if latest_doc["status"] == InvoiceStatus.DRAFT.value:
-            if latest_revision == 1:
+            if latest_revision == 1 or latest_revision - 1 not in by_revision:
+                # The period's first invoice (or the one after a voided draft) is being issued.
                 return PeriodOutcome(account_id, period, WAITING, "the period's invoice is being issued")
             # Mid-rebill: an earlier run stored this draft; finish what it started.
             standing = Invoice.from_json(by_revision[latest_revision - 1])
