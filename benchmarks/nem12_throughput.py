@@ -3,8 +3,11 @@
 Generates the files it needs (``benchmarks/nem12_generate.py``; kept under
 ``benchmarks/data/``, never committed), then runs every parser on every file, each run in
 a fresh Python process so that its peak memory (the kernel's high-water mark, VmHWM) is
-its own. Rounds are interleaved across parsers so that a busy moment on the machine hits
-them alike; the table shows each parser's best round.
+its own, pinned to one CPU (``taskset -c 0``, when there is a ``taskset``). Rounds are
+interleaved across parsers (GridLedger, nemreader, the csv loop, then the next round) so
+that a busy moment on the machine hits them alike; the tables show each parser's median
+round and the range, the ratios paired round by round (median and range, never the best),
+and every run with the load average (``/proc/loadavg``) read just before it.
 
 Parsers:
 
@@ -21,8 +24,9 @@ nemreader is not a project dependency; install the version measured with
 runs on the 2,000-NMI files only, and the 1 GB file is read by GridLedger's stream and the
 csv loop alone.
 
-    .venv/bin/python -m benchmarks.nem12_throughput              # all files, 3 rounds
-    .venv/bin/python -m benchmarks.nem12_throughput --no-big     # skip the 1 GB file
+    .venv/bin/python -m benchmarks.nem12_throughput              # all files, 5 rounds
+    .venv/bin/python -m benchmarks.nem12_throughput --no-big     # skip the 1 GB files
+    .venv/bin/python -m benchmarks.nem12_throughput --only 30min --no-big   # one file
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import json
 import os
 import platform
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -64,7 +70,8 @@ FILES = [
     BenchFile("nem12_1gb_31d_5min", 5, None, 1000, nemreader=False),
     BenchFile("nem12_1gb_31d_30min", 30, None, 1000, nemreader=False),  # 5x the channel-days
 ]
-PARSERS = ["gridledger-stream", "gridledger-collect", "csv-loop", "nemreader"]
+# The order within a round: ours, nemreader, the csv loop alternate.
+PARSERS = ["gridledger-stream", "nemreader", "csv-loop", "gridledger-collect"]
 
 
 # -- one run, in a child process --------------------------------------------------------------
@@ -164,20 +171,33 @@ class Run:
     cpu: float
     peak_mb: float  # the process's resident high-water mark, imports included
     start_mb: float  # the same before parsing: the interpreter and the imports
+    round: int = 0
+    load: str = ""  # /proc/loadavg's 1, 5 and 15-minute averages just before the run
 
     @property
     def mb_per_s(self) -> float:
         return self.size_mb / self.wall
 
 
-def _run_child(parser: str, file: str, path: Path) -> Run:
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def _run_child(parser: str, file: str, path: Path, *, round_: int, cpu: str | None) -> Run:
     command = [sys.executable, "-m", "benchmarks.nem12_throughput", "--child", parser, str(path)]
+    if cpu is not None and shutil.which("taskset"):
+        command = ["taskset", "-c", cpu, *command]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    load = _load()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{parser} on {path.name} failed:\n{done.stderr}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
-    return Run(file=file, size_mb=path.stat().st_size / 1e6, parser=parser, **measured)
+    size_mb = path.stat().st_size / 1e6
+    return Run(file=file, size_mb=size_mb, parser=parser, **measured, round=round_, load=load)
 
 
 def _has_nemreader() -> bool:
@@ -212,9 +232,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", nargs=2, metavar=("PARSER", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=DATA, help="where the generated files are kept")
-    parser.add_argument("--rounds", type=int, default=5, help="runs of each parser on each file (best is shown)")
-    parser.add_argument("--nemreader-rounds", type=int, default=1, help="nemreader is slow: fewer runs")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each parser on each file (median shown)")
+    parser.add_argument("--nemreader-rounds", type=int, default=5, help="nemreader is slow: fewer runs if need be")
+    parser.add_argument("--big-rounds", type=int, default=1, help="rounds on the 1 GB files")
     parser.add_argument("--no-big", action="store_true", help="skip the 1 GB files")
+    parser.add_argument("--no-collect", action="store_true", help="skip gridledger-collect")
+    parser.add_argument("--only", help="only files whose name contains this (e.g. 30min)")
+    parser.add_argument("--cpu", default="0", help="pin each run to this CPU list with taskset ('' for none)")
     parser.add_argument("--json", type=Path, help="also write every run here")
     args = parser.parse_args(argv)
     if args.child:
@@ -224,45 +248,98 @@ def main(argv: list[str] | None = None) -> None:
     with_nemreader = _has_nemreader()
     if not with_nemreader:
         print(f"nemreader is not installed: install it to compare, with .venv/bin/pip install {NEMREADER_PIN}")
-    files = [f for f in FILES if not (args.no_big and f.size_mb)]
+    files = [f for f in FILES if not (args.no_big and f.size_mb) and (args.only or "") in f.name]
     print(f"machine: {_machine()}")
     runs: list[Run] = []
     for file in files:
         path = _ensure(file, args.data)
         parsers = [p for p in PARSERS if p != "nemreader" or (with_nemreader and file.nemreader)]
-        if file.size_mb:
+        if file.size_mb or args.no_collect:
             parsers = [p for p in parsers if p != "gridledger-collect"]  # it keeps every day: not for 1 GB
-        rounds = 1 if file.size_mb else args.rounds  # one round of the 1 GB file is plenty
+        rounds = args.big_rounds if file.size_mb else args.rounds
         for round_ in range(rounds):
             for name in parsers:
                 if name == "nemreader" and round_ >= args.nemreader_rounds:
                     continue
-                run = _run_child(name, file.name, path)
+                run = _run_child(name, file.name, path, round_=round_, cpu=args.cpu or None)
                 runs.append(run)
-                print(f"  {file.name} {name}: {run.mb_per_s:.1f} MB/s, peak {run.peak_mb:.0f} MB", file=sys.stderr)
+                print(
+                    f"  round {round_ + 1} {file.name} {name}: {run.mb_per_s:.1f} MB/s, cpu {run.cpu:.2f} s,"
+                    f" peak {run.peak_mb:.0f} MB, load {run.load}",
+                    file=sys.stderr,
+                )
     print(_report(runs))
+    print()
+    print(_ratios(runs))
+    print()
+    print(_rounds(runs))
     if args.json:
         args.json.write_text(json.dumps({"machine": _machine(), "runs": [vars(r) for r in runs]}, indent=1))
 
 
+def _spread(values: list[float], digits: int = 1) -> str:
+    """Median, and the range when there is more than one value."""
+    median = f"{statistics.median(values):,.{digits}f}"
+    if len(values) == 1:
+        return median
+    return f"{median} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
+
+
 def _report(runs: list[Run]) -> str:
-    """A Markdown table of each parser's best round on each file."""
+    """A Markdown table of each parser's median round on each file, with the range."""
     lines = [
-        "| file | size | parser | MB/s | values/s | CPU s | peak RSS | vs nemreader | result |",
+        "| file | size | parser | rounds | MB/s median (range) | values/s median | CPU s median | peak RSS max "
+        "| result |",
         "|---|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for file in dict.fromkeys(r.file for r in runs):
-        best: dict[str, Run] = {}
-        for run in (r for r in runs if r.file == file):
-            if run.parser not in best or run.wall < best[run.parser].wall:
-                best[run.parser] = run
-        reference = best.get("nemreader")
-        for run in best.values():
-            ratio = f"{reference.wall / run.wall:.1f}x" if reference else "-"
+        of_file = [r for r in runs if r.file == file]
+        for parser in dict.fromkeys(r.parser for r in of_file):
+            mine = [r for r in of_file if r.parser == parser]
             lines.append(
-                f"| {file} | {run.size_mb:.0f} MB | {run.parser} | {run.mb_per_s:.1f} | {run.values / run.wall:,.0f} "
-                f"| {run.cpu:.2f} | {run.peak_mb:.0f} MB | {ratio} | {run.verdict} |"
+                f"| {file} | {mine[0].size_mb:.0f} MB | {parser} | {len(mine)} | {_spread([r.mb_per_s for r in mine])} "
+                f"| {statistics.median(r.values / r.wall for r in mine):,.0f} "
+                f"| {statistics.median(r.cpu for r in mine):.2f} "
+                f"| {max(r.peak_mb for r in mine):.0f} MB | {mine[0].verdict} |"
             )
+    return "\n".join(lines)
+
+
+def _ratios(runs: list[Run]) -> str:
+    """GridLedger's stream against nemreader and the csv loop, paired within each round
+    (wall time and CPU time): median and range."""
+    lines = [
+        "| file | gridledger-stream vs | rounds | wall-time ratio median (range) | CPU-time ratio median (range) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for file in dict.fromkeys(r.file for r in runs):
+        by_round: dict[int, dict[str, Run]] = {}
+        for run in (r for r in runs if r.file == file):
+            by_round.setdefault(run.round, {})[run.parser] = run
+        for other in ("nemreader", "csv-loop"):
+            pairs = [
+                (r["gridledger-stream"], r[other])
+                for r in by_round.values()
+                if {"gridledger-stream", other} <= r.keys()
+            ]
+            if pairs:
+                walls = [theirs.wall / ours.wall for ours, theirs in pairs]
+                cpus = [theirs.cpu / ours.cpu for ours, theirs in pairs]
+                lines.append(f"| {file} | {other} | {len(pairs)} | x{_spread(walls, 2)} | x{_spread(cpus, 2)} |")
+    return "\n".join(lines)
+
+
+def _rounds(runs: list[Run]) -> str:
+    """Every run, with the load average just before it."""
+    lines = [
+        "| file | round | parser | MB/s | CPU s | peak RSS | load (1, 5, 15 min) |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.file} | {run.round + 1} | {run.parser} | {run.mb_per_s:.1f} | {run.cpu:.2f} "
+            f"| {run.peak_mb:.0f} MB | {run.load} |"
+        )
     return "\n".join(lines)
 
 

@@ -127,7 +127,7 @@ def test_the_stream_collects_to_exactly_what_parse_nem12_returns(text: str) -> N
 def test_the_fast_path_gives_what_the_careful_path_gives(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = parse_nem12(text, source="test.csv")
     # Refusing every vectorised conversion sends every chunk back the careful way.
-    monkeypatch.setattr(nem12_module, "plain_decimal_rows_to_stored", lambda rows, *, width, unit: None)
+    monkeypatch.setattr(nem12_module, "_rows_to_stored", lambda rows, *, width, unit: None)
 
     careful = parse_nem12(text, source="test.csv")
 
