@@ -1,27 +1,28 @@
-"""How fast an invoice becomes a PDF: the stock WeasyPrint call against the optimised path, in one run.
+"""How fast an invoice becomes a PDF: the stock WeasyPrint call, the single render and the batch, in one run.
 
-The document is the same for every variant: a two-page en-AU invoice with eight charge lines,
-one priced over part of the period, the tax summary, and the 13-period usage chart, from
-``render_invoice_html``. Each variant changes one thing more than the one before it, so the
-gain of every technique is its own row:
+The document is a two-page en-AU tax invoice: eight charge lines (one priced over part of the
+period), the GST summary, the 13-period usage chart as inline SVG and the payment slip. The
+variants, interleaved round after round in one process (pin it: ``taskset -c 0``):
 
     stock            HTML(string=...).write_pdf(stylesheets=[CSS(string=...)]): the stylesheet
                      parsed per call, the system's DejaVu Sans subset by WeasyPrint per PDF
-    cached css       + stylesheets and FontConfiguration parsed once per process
-    packaged font    + the 40 kB Latin subset packaged beside the template (still subset per PDF)
-    full font        + embedded whole (``full_fonts=True``): nothing subset per PDF
-    xml parse        + the page parsed as XML instead of by WeasyPrint's HTML5 parser
-                       (= ``render_invoice_pdf``, what production calls)
-    batch of N       the optimised path, N invoices laid out in one document and written as one
-                     PDF: an upper bound on what batching and splitting pages could gain
-                     (splitting and per-invoice page numbers would cost more on top)
+    single           ``pdf.render_invoice_pdf``: stylesheets and one FontConfiguration per
+                     process, the packaged 40 kB Latin font embedded whole (nothing subset per
+                     PDF), the page parsed as XML
+    batch            ``pdf_batch.render_invoices`` over ``--batch`` invoices (distinct numbers),
+                     in this process: one PDF per invoice, what a bill run calls
+    one document     measured, not adopted: the same invoices laid out as ONE WeasyPrint
+                     document (a page break between invoices), written once, and split into
+                     one PDF per invoice with pypdf. Its footers count the whole document's
+                     pages ("Page 3 of 20"), so its files are not the customer's invoice.
 
-Per-core rates come from CPU time (``time.process_time``), which a busy shared machine
-disturbs far less than wall time; wall time is printed beside it. Variants run interleaved,
-round after round, and the median round counts. Every PDF is checked: pypdf reads it and finds
-the invoice number and total in its text.
+Per-core rates come from CPU time (``time.process_time``), which a busy shared machine disturbs
+far less than wall time; wall time is printed beside it, and the load average before and after.
+Every PDF is checked: pypdf parses it (strict), pdftotext finds the invoice number and total,
+and ``--compare`` renders stock and batch pages with pdftoppm at 40 dpi and prints the pixel
+difference.
 
-    python -m benchmarks.pdf_render --rounds 15
+    taskset -c 0 .venv/bin/python -m benchmarks.pdf_render --rounds 10 --batch 10 --compare /tmp/pdf-compare
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ import io
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
-from pypdf import PdfReader
+from PIL import Image, ImageChops
+from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
-from shared.invoicing import pdf
+from shared.invoicing import pdf, pdf_batch
 from shared.invoicing.invoice import Invoice, Party
 from shared.invoicing.pdf import BASE_URL, PackagedAssetFetcher, PaymentDetails, packaged_assets
 from shared.money import Money
@@ -121,16 +124,17 @@ PAYMENT = PaymentDetails(biller_code="123456")
 
 
 @dataclass
-class Result:
+class Variant:
+    render: Callable[[], list[bytes]]  # the PDFs of one call
     cpu: list[float]
     wall: list[float]
-    pages: int = 0
-    size: int = 0
-    invoices_per_call: int = 1
+    invoices: int = 1
+    pages: int = 0  # per invoice
+    size: int = 0  # bytes per invoice
 
 
 def _stock_css() -> str:
-    # Everything the optimised path styles with, except the packaged font: the stock call
+    # Everything the production path styles with, except the packaged font: the stock call
     # falls back to the system's DejaVu Sans, as the invoice did before.
     return (
         packaged_assets()[BASE_URL + "invoice.css"].data.decode()
@@ -139,49 +143,100 @@ def _stock_css() -> str:
     )
 
 
-def variants(html: str, batch: int) -> dict[str, tuple[Callable[[], bytes], int]]:
-    stock_css = _stock_css()
-    # Its own font configuration: the production one already knows the packaged font.
-    system_fonts = FontConfiguration()
-    cached = [CSS(string=stock_css, base_url=BASE_URL, font_config=system_fonts)]
-    packaged = pdf.invoice_stylesheets()
-    fonts = pdf._font_configuration()
+def stock_render(invoice: Invoice) -> bytes:
+    html = pdf.render_invoice_html(invoice, history=HISTORY, payment=PAYMENT)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher())
+    written = document.write_pdf(stylesheets=[CSS(string=_stock_css(), base_url=BASE_URL)])
+    assert written is not None
+    return written
 
-    def stock() -> bytes:
-        document = HTML(string=html, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher())
-        return document.write_pdf(stylesheets=[CSS(string=stock_css, base_url=BASE_URL)])
 
-    def html_render(stylesheets: list[CSS], font_config: FontConfiguration, **options: bool) -> bytes:
-        document = HTML(string=html, base_url=BASE_URL, url_fetcher=PackagedAssetFetcher())
-        return document.render(stylesheets=stylesheets, font_config=font_config).write_pdf(**options)
+def one_document(invoices: list[Invoice]) -> list[bytes]:
+    """All invoices' pages in one WeasyPrint document, written once, split with pypdf."""
+    pages = [pdf.render_invoice_html(invoice, history=HISTORY, payment=PAYMENT) for invoice in invoices]
+    bodies = [page[page.index("<body>") + len("<body>") : page.index("</body>")] for page in pages]
+    first = pages[0]
+    combined = (
+        first[: first.index("<body>") + len("<body>")]
+        + "".join(f'<div style="break-before: page">{body}</div>' for body in bodies)
+        + first[first.index("</body>") :]
+    )
+    document = pdf.parse_invoice_html(combined, PackagedAssetFetcher())
+    laid_out = document.render(stylesheets=pdf.invoice_stylesheets(), font_config=pdf.font_configuration())
+    whole = laid_out.write_pdf(full_fonts=True)
+    assert whole is not None
+    reader = PdfReader(io.BytesIO(whole))
+    per_invoice = len(reader.pages) // len(invoices)
+    files = []
+    for k in range(len(invoices)):
+        writer = PdfWriter()
+        for page in reader.pages[k * per_invoice : (k + 1) * per_invoice]:
+            writer.add_page(page)
+        out = io.BytesIO()
+        writer.write(out)
+        files.append(out.getvalue())
+    return files
 
-    def optimised() -> bytes:
-        document = pdf.parse_invoice_html(html, PackagedAssetFetcher())
-        return document.render(stylesheets=packaged, font_config=fonts).write_pdf(full_fonts=True)
 
-    body = html[html.index("<body>") + len("<body>") : html.index("</body>")]
-    pages_html = html.replace(body, "".join(f'<div style="break-before: page">{body}</div>' for _ in range(batch)))
+def variants(invoices: list[Invoice]) -> dict[str, Variant]:
+    first = invoices[0]
 
-    def batched() -> bytes:
-        document = pdf.parse_invoice_html(pages_html, PackagedAssetFetcher())
-        return document.render(stylesheets=packaged, font_config=fonts).write_pdf(full_fonts=True)
+    def single() -> list[bytes]:
+        return [pdf.render_invoice_pdf(first, history=HISTORY, payment=PAYMENT)]
+
+    def batch() -> list[bytes]:
+        return pdf_batch.render_invoices(
+            invoices, locale_for=lambda _: "en-AU", history_for=lambda _: HISTORY, payment_for=lambda _: PAYMENT
+        )
 
     return {
-        "stock": (stock, 1),
-        "cached css": (lambda: html_render(cached, system_fonts), 1),
-        "packaged font": (lambda: html_render(packaged, fonts), 1),
-        "full font": (lambda: html_render(packaged, fonts, full_fonts=True), 1),
-        "xml parse (production)": (optimised, 1),
-        f"batch of {batch}": (batched, batch),
+        "stock": Variant(lambda: [stock_render(first)], [], []),
+        "single (render_invoice_pdf)": Variant(single, [], []),
+        f"batch of {len(invoices)} (pdf_batch)": Variant(batch, [], [], invoices=len(invoices)),
+        f"one document of {len(invoices)} + split": Variant(lambda: one_document(invoices), [], [], len(invoices)),
     }
 
 
-def check(document: bytes, invoice: Invoice, total: str) -> int:
-    reader = PdfReader(io.BytesIO(document))
-    text = "".join(page.extract_text() for page in reader.pages)
-    assert invoice.number and invoice.number in text, "invoice number not extractable"
-    assert total in text, f"total {total} not extractable"
-    return len(reader.pages)
+def pdftotext(document: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-", "-"], input=document, capture_output=True, check=True)
+    return done.stdout.decode("utf-8")
+
+
+def check(documents: list[bytes], invoices: list[Invoice]) -> int:
+    """Each file parses strictly, and its text has its own invoice's number and total only."""
+    pages = set()
+    for k, document in enumerate(documents):
+        reader = PdfReader(io.BytesIO(document), strict=True)
+        text = pdftotext(document)
+        invoice = invoices[k]
+        assert invoice.number and invoice.number in text, f"file {k}: invoice number not extractable"
+        assert pdf.format_money(invoice.total) in text, f"file {k}: total not extractable"
+        assert all(other.number not in text for other in invoices if other is not invoice), f"file {k}: leakage"
+        pages.add(len(reader.pages))
+    assert len(pages) == 1, f"page counts differ: {pages}"
+    return pages.pop()
+
+
+def compare(stock: bytes, ours: bytes, folder: Path, dpi: int = 40) -> str:
+    """Render both to PNG and say how many pixels differ, and by how much at most."""
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = []
+    for name, document in (("stock", stock), ("batch", ours)):
+        (folder / f"{name}.pdf").write_bytes(document)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(folder / f"{name}.pdf"), str(folder / name)], check=True
+        )
+    for stock_png in sorted(folder.glob("stock-*.png")):
+        ours_png = folder / stock_png.name.replace("stock", "batch")
+        a, b = Image.open(stock_png).convert("L"), Image.open(ours_png).convert("L")
+        histogram = ImageChops.difference(a, b).histogram()  # pixels per difference 0..255
+        changed = sum(histogram[33:])
+        largest = max((level for level, count in enumerate(histogram) if count), default=0)
+        summary.append(
+            f"{stock_png.stem}: {changed} of {a.width * a.height} pixels differ by more than 32/255 "
+            f"({100 * changed / (a.width * a.height):.2f} %), largest difference {largest}"
+        )
+    return "; ".join(summary)
 
 
 def cpu_model() -> str:
@@ -195,53 +250,61 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def load_average() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds; the median counts")
-    parser.add_argument("--batch", type=int, default=10, help="invoices in the batch variant's document")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds; the median counts")
+    parser.add_argument("--batch", type=int, default=10, help="invoices per batch call")
+    parser.add_argument("--compare", type=Path, help="folder for the stock/batch PNG comparison")
     args = parser.parse_args()
 
-    invoice = sample_invoice()
-    html = pdf.render_invoice_html(invoice, history=HISTORY, payment=PAYMENT)
-    total = pdf.format_money(invoice.total)
-    production = pdf.render_invoice_pdf(invoice, history=HISTORY, payment=PAYMENT)  # warms every cache
-    assert check(production, invoice, total) == 2, "the benchmark invoice must be two pages"
-
-    runs = variants(html, args.batch)
-    results = {name: Result([], [], invoices_per_call=count) for name, (_, count) in runs.items()}
-    for name, (render, _) in runs.items():  # one warm-up each, and the checks
-        document = render()
-        results[name].pages = check(document, invoice, total)
-        results[name].size = len(document)
+    invoices = [sample_invoice(f"INV-2026-{123 + k:06d}") for k in range(args.batch)]
+    runs = variants(invoices)
+    for variant in runs.values():  # one warm-up each, and the checks
+        documents = variant.render()
+        variant.pages = check(documents, invoices[: len(documents)])
+        variant.size = sum(map(len, documents)) // len(documents)
+    load_before = load_average()
     for _ in range(args.rounds):
-        for name, (render, _) in runs.items():
+        for variant in runs.values():
             cpu, wall = time.process_time(), time.perf_counter()
-            render()
-            results[name].cpu.append(time.process_time() - cpu)
-            results[name].wall.append(time.perf_counter() - wall)
+            variant.render()
+            variant.cpu.append(time.process_time() - cpu)
+            variant.wall.append(time.perf_counter() - wall)
+    load_after = load_average()
 
-    print(f"machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}")
-    print(f"invoice: {results['stock'].pages} pages, 8 lines, 13-period chart; {args.rounds} rounds, median")
-    print(f"{'variant':<24}{'ms/invoice cpu':>15}{'wall':>8}{'invoices/s':>12}{'pages/s':>9}{'PDF bytes':>11}")
-    stock_rate = 0.0
-    for name, result in results.items():
-        per_invoice = statistics.median(result.cpu) / result.invoices_per_call
-        wall = statistics.median(result.wall) / result.invoices_per_call
+    affinity = sorted(os.sched_getaffinity(0))
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; pinned to {affinity}")
+    print(f"load average (1, 5, 15 min): {load_before} before the rounds, {load_after} after")
+    print(f"invoice: {runs['stock'].pages} pages, 8 lines, 13-period chart; {args.rounds} rounds, median")
+    print(f"{'variant':<30}{'ms/invoice cpu':>15}{'wall':>8}{'invoices/s':>12}{'pages/s':>9}{'PDF bytes':>11}")
+    stock_cpu = statistics.median(runs["stock"].cpu)
+    for name, variant in runs.items():
+        per_invoice = statistics.median(variant.cpu) / variant.invoices
+        wall = statistics.median(variant.wall) / variant.invoices
         rate = 1 / per_invoice
-        stock_rate = stock_rate or rate
-        pages = result.pages / result.invoices_per_call
-        size = result.size // result.invoices_per_call
         print(
-            f"{name:<24}{per_invoice * 1000:>15.1f}{wall * 1000:>8.1f}{rate:>12.1f}{rate * pages:>9.1f}{size:>11,}"
-            f"   x{rate / stock_rate:.2f}"
+            f"{name:<30}{per_invoice * 1000:>15.1f}{wall * 1000:>8.1f}{rate:>12.1f}{rate * variant.pages:>9.1f}"
+            f"{variant.size:>11,}   x{stock_cpu / per_invoice:.2f}"
         )
-    print(f"production path against stock: x{_ratio(results, 'xml parse (production)'):.2f}")
-    print("where the production path's time goes (cpu ms, median): " + stages(invoice, args.rounds))
+    print("where the single render's time goes (cpu ms, median): " + stages(invoices[0], args.rounds))
+    if args.compare:
+        batch_pdf = pdf_batch.render_invoices(
+            invoices[:1], locale_for=lambda _: "en-AU", history_for=lambda _: HISTORY, payment_for=lambda _: PAYMENT
+        )[0]
+        print(
+            f"stock against batch at 40 dpi ({args.compare}): "
+            + compare(stock_render(invoices[0]), batch_pdf, args.compare)
+        )
 
 
 def stages(invoice: Invoice, rounds: int) -> str:
-    """The production render split at WeasyPrint's public steps."""
-    fonts, stylesheets = pdf._font_configuration(), pdf.invoice_stylesheets()
+    """The single render split at WeasyPrint's public steps."""
+    fonts, stylesheets = pdf.font_configuration(), pdf.invoice_stylesheets()
     spent: dict[str, list[float]] = {"template": [], "parse": [], "style+layout": [], "draw+write": []}
     for _ in range(rounds):
         mark = time.process_time()
@@ -257,10 +320,6 @@ def stages(invoice: Invoice, rounds: int) -> str:
         laid_out.write_pdf(full_fonts=True)
         spent["draw+write"].append(time.process_time() - mark)
     return ", ".join(f"{name} {statistics.median(times) * 1000:.1f}" for name, times in spent.items())
-
-
-def _ratio(results: dict[str, Result], name: str) -> float:
-    return statistics.median(results["stock"].cpu) / statistics.median(results[name].cpu)
 
 
 if __name__ == "__main__":
