@@ -53,6 +53,7 @@ def due_periods(
     months_per_period: int = 1,
     limit: int = 24,
     anchor_day: int | None = None,
+    supply_ends: date | None = None,
 ) -> list[BillingPeriod]:
     """Periods starting at ``billed_through`` that have ended by ``today`` (the local date).
 
@@ -61,6 +62,10 @@ def due_periods(
     (a billed-through date set by hand) gets a short first period up to the next anchor day.
     Chaining ``add_months`` from the last clamped end instead would move a cycle anchored on
     the 31st to the 29th for good after one February.
+
+    ``supply_ends`` (a move-out: the contract's end, the first day no longer supplied) ends
+    the cycle there: the last period is cut short to it (the final bill, its fixed charges
+    prorated by days) and nothing is billed after it.
 
     A period ending at midnight tonight is not due until tomorrow: its last day's
     readings are still arriving. ``limit`` stops a wrong billed-through date (years in the
@@ -72,9 +77,13 @@ def due_periods(
     periods: list[BillingPeriod] = []
     start = billed_through
     while len(periods) < limit:
+        if supply_ends is not None and start >= supply_ends:
+            break  # moved out: everything supplied is billed
         end = next_on_anchor(start, anchor)
         if months_per_period > 1:
             end = next_on_anchor(add_months(end, months_per_period - 1) - timedelta(days=1), anchor)
+        if supply_ends is not None:
+            end = min(end, supply_ends)
         if end > today:
             break
         periods.append(BillingPeriod(start, end))

@@ -74,8 +74,13 @@ def kick_off_bill_cycle(
         sp = ServicePoint.from_document(service_points.get(account.service_point_id, account.service_point_id))
         # "Today" is the service point's local date: a period ends at local midnight.
         today: date = as_of.astimezone(ZoneInfo(sp.time_zone)).date()
-        anchor = _anchor_day(contracts, account)
-        for period in due_periods(billed_through=account.billed_through, today=today, anchor_day=anchor):
+        supplied, anchor, supply_ends = _supply(contracts, account)
+        if not supplied:
+            continue  # moved out and finally billed: nothing more is due
+        due = due_periods(
+            billed_through=account.billed_through, today=today, anchor_day=anchor, supply_ends=supply_ends
+        )
+        for period in due:
             bus.send(
                 QUEUE_BILL_REQUESTED,
                 {
@@ -102,14 +107,24 @@ def kick_off_bill_cycle(
     return kick_off
 
 
-def _anchor_day(contracts: Container, account: Account) -> int | None:
-    """The day of the month the account's cycle is anchored on: the first day of the supply
-    contract it is being billed under (a move-in on the 31st bills on each month's last day).
-    None (the billed-through date's own day) for an account billed without a contract."""
+def _supply(contracts: Container, account: Account) -> tuple[bool, int | None, date | None]:
+    """Whether anything is left to bill, the cycle's anchor day and where supply ends.
+
+    The account is billed under the latest cycle-billed contract covering its billed-through
+    day: its first day anchors the cycle (a move-in on the 31st bills on each month's last
+    day) and its end, if any, is the move-out the final bill stops at. An account whose
+    contracts all ended by its billed-through day has had its final bill. An account billed
+    without a contract (records loaded before contracts existed) bills on its own day."""
     docs = contracts.query({"kind": "contract", "accountId": account.account_id}, partition=account.service_point_id)
-    covering = [c for c in map(Contract.from_document, docs) if c.cycle_billed and c.covers_day(account.billed_through)]
-    latest = max(covering, key=lambda c: c.start, default=None)
-    return latest.start.day if latest else None
+    billed = [c for c in map(Contract.from_document, docs) if c.cycle_billed]
+    if not billed:
+        return True, None, None
+    covering = [c for c in billed if c.covers_day(account.billed_through)]
+    if not covering:
+        later = [c for c in billed if c.start > account.billed_through]
+        return bool(later), None, None  # a gap before a later contract: as before contracts ended
+    latest = max(covering, key=lambda c: c.start)
+    return True, latest.start.day, latest.end
 
 
 def _note_requested(runs: Container, run_id: str, account: Account, period: BillingPeriod) -> None:
