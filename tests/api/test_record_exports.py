@@ -19,7 +19,7 @@ from shared.customers.containers import NEW_CONTAINERS
 from shared.customers.service import CustomerRecords
 from shared.platform.documents.sqlite_store import SqliteDocumentStore
 from shared.resources import DOCUMENT_CONTAINERS
-from tests.api.test_record_pagination import KeysetDocuments
+from tests.api.test_record_pagination import KeysetDocuments, without_keyset
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 CUSTOMER_COLUMNS = [
@@ -264,6 +264,7 @@ def test_an_xlsx_over_its_row_limit_is_refused_before_anything_is_sent(api, monk
 
 
 def test_without_keyset_reads_a_csv_beyond_one_read_is_refused_with_a_status_not_cut_short(api, monkeypatch):
+    without_keyset(monkeypatch)
     monkeypatch.setattr(service_module, "MAX_UNKEYED_EXPORT", 2)
     response = api.get("/v1/customers/export")
     assert response.status_code == 422
@@ -334,6 +335,7 @@ def test_the_catalog_export_neutralises_names_and_descriptions_and_keeps_prices_
 
 
 def test_without_keyset_reads_an_xlsx_over_the_one_read_limit_names_the_filters_not_csv(api, monkeypatch):
+    without_keyset(monkeypatch)
     monkeypatch.setattr(service_module, "MAX_UNKEYED_EXPORT", 2)
     response = api.get("/v1/customers/export", params={"format": "xlsx"})
     assert response.status_code == 422

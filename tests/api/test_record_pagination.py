@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from shared.api import customer_routes
 from shared.customers import service as service_module
+from shared.customers import storage as storage_module
 from shared.customers.containers import NEW_CONTAINERS
 from shared.customers.service import CustomerRecords
 from shared.customers.storage import supports_keyset
@@ -146,8 +147,13 @@ def refused_continuation(response: Any, words: str) -> None:
 # --- the store today (equality queries only) ------------------------------------------------
 
 
-def test_neither_store_can_query_after_an_id_yet(built):
-    assert not supports_keyset(built.documents.container("customers"))
+def test_the_store_reads_after_an_id(built):
+    assert supports_keyset(built.documents.container("customers"))
+
+
+def without_keyset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store whose query cannot read after a value (the port before ``start_after``)."""
+    monkeypatch.setattr(storage_module, "supports_keyset", lambda container: False)
 
 
 def test_continuation_walks_every_customer_of_the_branch_once_in_id_order(api):
@@ -182,7 +188,22 @@ def test_a_customer_added_between_pages_is_neither_repeated_nor_hides_one(api, b
     assert [i["customerId"] for i in by_token["items"]] == ["CUS-04", "CUS-05", "CUS-06"]
 
 
-def test_a_full_window_of_earlier_inserts_gives_a_short_page_never_a_false_end(api, built, clock):
+def test_records_inserted_before_the_cursor_do_not_shift_the_next_pages(api, built, clock):
+    first = api.get("/v1/customers", params={"branch": "NSW", "limit": 2}).json()
+    records = CustomerRecords(built.documents, clock=clock)
+    for customer_id in ("CUS-00a", "CUS-00b", "CUS-00c"):  # all sort before CUS-01
+        records.create_customer(customer(customer_id), by="test")
+    pages, token = [], first["nextContinuation"]
+    while token is not None:
+        body = api.get("/v1/customers", params={"branch": "NSW", "limit": 2, "continuation": token}).json()
+        pages.append([i["customerId"] for i in body["items"]])
+        token = body["nextContinuation"]
+    # Keyset: each page is one read after the last id delivered, full pages throughout.
+    assert [i for page in pages for i in page] == NSW[2:] and all(pages)
+
+
+def test_a_full_window_of_earlier_inserts_gives_a_short_page_never_a_false_end(api, built, clock, monkeypatch):
+    without_keyset(monkeypatch)
     first = api.get("/v1/customers", params={"branch": "NSW", "limit": 2}).json()
     records = CustomerRecords(built.documents, clock=clock)
     for customer_id in ("CUS-00a", "CUS-00b", "CUS-00c"):  # all sort before CUS-01
@@ -199,6 +220,7 @@ def test_a_full_window_of_earlier_inserts_gives_a_short_page_never_a_false_end(a
 
 
 def test_past_the_offset_limit_the_store_without_keyset_reads_refuses_by_name(api, monkeypatch):
+    without_keyset(monkeypatch)
     monkeypatch.setattr(service_module, "MAX_OFFSET", 4)
     first = api.get("/v1/customers", params={"branch": "NSW", "limit": 3}).json()
     second = api.get("/v1/customers", params={"branch": "NSW", "limit": 3, "continuation": first["nextContinuation"]})

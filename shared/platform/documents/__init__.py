@@ -108,9 +108,14 @@ class Container(Protocol):
         partition: str | None = None,
         order_by: str | None = None,
         limit: int | None = None,
+        start_after: str | int | None = None,
     ) -> list[Document]:
         """Documents whose top-level fields equal every value in ``where`` (nested fields
-        with dots: ``"period.start"``). ``partition=None`` queries across partitions."""
+        with dots: ``"period.start"``). ``partition=None`` queries across partitions.
+
+        ``start_after`` (needs ``order_by``) keeps only documents whose order field sorts
+        strictly after it (before it when descending): keyset paging, one read of ``limit``
+        documents at any depth. The order field must be unique (an id), or ties are skipped."""
 
     def batch(self, partition: str, operations: Sequence[BatchOperation]) -> list[Document]:
         """Run the operations inside one partition, in order. Raise BatchFailed naming

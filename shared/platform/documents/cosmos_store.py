@@ -48,6 +48,7 @@ from shared.platform.documents.validation import (
     checked_limit,
     checked_order,
     checked_partition,
+    checked_start_after,
     checked_where,
 )
 from shared.resources import DOCUMENT_CONTAINERS, DocumentContainer
@@ -189,11 +190,14 @@ class CosmosContainer:
         partition: str | None = None,
         order_by: str | None = None,
         limit: int | None = None,
+        start_after: str | int | None = None,
     ) -> list[Document]:
         if partition is not None:
             checked_partition(partition, self.name)
         with self._translated(None, partition), self._store.proxy(self.name) as proxy:
-            return self._select(proxy, where, partition=partition, order_by=order_by, limit=limit)
+            return self._select(
+                proxy, where, partition=partition, order_by=order_by, limit=limit, start_after=start_after
+            )
 
     def _select(
         self,
@@ -203,6 +207,7 @@ class CosmosContainer:
         partition: str | None,
         order_by: str | None,
         limit: int | None,
+        start_after: str | int | None = None,
     ) -> list[Document]:
         """Every page is read here, while the caller still holds the proxy's client."""
         conditions, parameters = [], []
@@ -220,10 +225,15 @@ class CosmosContainer:
         if checked_limit(limit) is not None:
             top = "TOP @limit "
             parameters.append({"name": "@limit", "value": limit})
+        order = checked_order(order_by)
+        after = checked_start_after(start_after, order)
+        if after is not None and order is not None:
+            after_path, after_descending = order
+            conditions.append(f"{_field(after_path)} {'<' if after_descending else '>'} @after")
+            parameters.append({"name": "@after", "value": after})
         sql = f"SELECT {top}* FROM c"
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
-        order = checked_order(order_by)
         if order is not None:
             path, descending = order
             sql += f" ORDER BY {_field(path)} {'DESC' if descending else 'ASC'}"

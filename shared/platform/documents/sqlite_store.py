@@ -77,6 +77,7 @@ from shared.platform.documents.validation import (
     checked_limit,
     checked_order,
     checked_partition,
+    checked_start_after,
     checked_where,
     field_path,
 )
@@ -231,8 +232,9 @@ class SqliteContainer:
         partition: str | None = None,
         order_by: str | None = None,
         limit: int | None = None,
+        start_after: str | int | None = None,
     ) -> list[Document]:
-        sql, params = self._select(where, partition, order_by, limit)
+        sql, params = self._select(where, partition, order_by, limit, start_after)
         with self._store.reading() as db:
             rows = db.execute(sql, params).fetchall()
         return [self._document(row) for row in rows]
@@ -253,9 +255,15 @@ class SqliteContainer:
             return [str(row[3]) for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
 
     def _select(
-        self, where: Mapping[str, Any] | None, partition: str | None, order_by: str | None, limit: int | None
+        self,
+        where: Mapping[str, Any] | None,
+        partition: str | None,
+        order_by: str | None,
+        limit: int | None,
+        start_after: str | int | None = None,
     ) -> tuple[str, list[Any]]:
         filters, order = checked_where(where), checked_order(order_by)
+        after = checked_start_after(start_after, order)
         if partition is not None:
             checked_partition(partition, self.name)
         shape = _QueryShape(self.name, tuple(sorted(path for path, _ in filters)), partition is not None, order)
@@ -271,6 +279,10 @@ class SqliteContainer:
             condition, values = _equals(path, value)
             conditions.append(condition)
             params.extend(values)
+        if after is not None and order is not None:
+            after_path, after_descending = order
+            conditions.append(f"{_field(after_path)} {'<' if after_descending else '>'} ?")
+            params.append(after)
         sql += " WHERE " + " AND ".join(conditions)
         if order is not None:
             path, descending = order

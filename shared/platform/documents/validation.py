@@ -81,6 +81,17 @@ def checked_order(order_by: str | None) -> tuple[FieldPath, bool] | None:
     return field_path(order_by[1:] if descending else order_by), descending
 
 
+def checked_start_after(start_after: object, order: tuple[FieldPath, bool] | None) -> str | int | None:
+    """Keyset paging's "after this value": a string or integer, and only with an order."""
+    if start_after is None:
+        return None
+    if order is None:
+        raise ValueError("start_after needs order_by: it means 'after this value of the order field'")
+    if isinstance(start_after, bool) or not isinstance(start_after, str | int):
+        raise ValueError(f"start_after must be a string or an integer, got {start_after!r}")
+    return start_after
+
+
 def checked_limit(limit: int | None) -> int | None:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer, got {limit!r}")

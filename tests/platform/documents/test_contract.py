@@ -266,3 +266,17 @@ def test_a_failing_batch_leaves_nothing_written_where_batches_are_atomic(invoice
 
 def test_an_empty_batch_does_nothing(invoices):
     assert invoices.batch("acc-1", []) == []
+
+
+def test_keyset_paging_reads_after_a_value_of_the_order_field(ledger):
+    # number order: b, c, a, e, d (see above); paging two at a time visits each once.
+    first = ledger.query(order_by="number", limit=2)
+    second = ledger.query(order_by="number", limit=2, start_after=first[-1]["number"])
+    third = ledger.query(order_by="number", limit=2, start_after=second[-1]["number"])
+    assert [ids(first), ids(second), ids(third)] == [["b", "c"], ["a", "e"], ["d"]]
+    assert ids(ledger.query(order_by="-number", start_after=first[-1]["number"])) == ["b"]
+    assert ids(ledger.query({"status": "issued"}, order_by="number", start_after=first[0]["number"])) == ["c", "a", "d"]
+    with pytest.raises(ValueError, match="order_by"):
+        ledger.query(start_after="x")
+    with pytest.raises(ValueError, match="string or an integer"):
+        ledger.query(order_by="number", start_after=1.5)
