@@ -11,12 +11,14 @@ import argparse
 import json
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.config import SettingsError, load_settings
+
+T = TypeVar("T")
 
 
 def _platform() -> Any:
@@ -35,14 +37,34 @@ def _print(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def _on_platform(job: Callable[[Any], T]) -> T:
+    """``job`` on a platform built for it, closed before anything is printed, even on failure."""
+    platform = _platform()
+    try:
+        return job(platform)
+    finally:
+        platform.close()
+
+
+def _print_run(job: Callable[[Any], tuple[Any, int]]) -> int:
+    """The shape of most commands: a ``run_*`` function's JSON document printed, its status returned."""
+    document, status = _on_platform(job)
+    _print(document)
+    return status
+
+
+def _as_of(text: str | None, platform: Any) -> datetime:
+    """--as-of as an aware date-time, the platform's clock when not given."""
+    as_of = datetime.fromisoformat(text) if text else platform.clock()
+    if as_of.tzinfo is None:
+        raise SystemExit("--as-of needs a UTC offset, e.g. 2026-11-02T09:00:00+11:00")
+    return as_of
+
+
 def cmd_billing_month(args: argparse.Namespace) -> int:
     from shared.demo.billing_month import print_summary, run_billing_month
 
-    platform = _platform()
-    try:
-        summary = run_billing_month(platform)
-    finally:
-        platform.close()
+    summary = _on_platform(run_billing_month)
     if args.json:
         _print(summary.to_json())
     else:
@@ -115,9 +137,7 @@ def cmd_timer_bill_cycle(args: argparse.Namespace) -> int:
     from shared.invoicing.cycle_run import kick_off_bill_cycle
 
     platform = _platform()
-    as_of = datetime.fromisoformat(args.as_of) if args.as_of else platform.clock()
-    if as_of.tzinfo is None:
-        raise SystemExit("--as-of needs a UTC offset, e.g. 2026-11-02T09:00:00+11:00")
+    as_of = _as_of(args.as_of, platform)
     kick_off = kick_off_bill_cycle(platform.documents, platform.bus, as_of=as_of)
     drained = platform.bus.drain() if hasattr(platform.bus, "drain") and not args.no_drain else None
     _print(
@@ -137,10 +157,9 @@ def cmd_timer_bill_cycle(args: argparse.Namespace) -> int:
 def cmd_bill_run(args: argparse.Namespace) -> int:
     from shared.invoicing import bill_run_command as runs
 
-    platform = _platform()
-    try:
+    def bill_run(platform: Any) -> tuple[dict[str, Any], int]:
         if args.bill_run == "start":
-            report, status = runs.run_bill_run_start(
+            return runs.run_bill_run_start(
                 platform,
                 as_of=args.as_of,
                 branch=args.branch,
@@ -149,12 +168,11 @@ def cmd_bill_run(args: argparse.Namespace) -> int:
                 run_id=args.run_id,
                 wait=not args.no_wait,
             )
-        elif args.bill_run == "report":
-            report, status = runs.run_bill_run_report(platform, args.run)
-        else:
-            report, status = runs.run_bill_run_retry(platform, args.run, wait=not args.no_wait)
-    finally:
-        platform.close()
+        if args.bill_run == "report":
+            return runs.run_bill_run_report(platform, args.run)
+        return runs.run_bill_run_retry(platform, args.run, wait=not args.no_wait)
+
+    report, status = _on_platform(bill_run)
     if args.json or status == 2:
         _print(report)
     else:
@@ -168,25 +186,17 @@ def cmd_bill_run(args: argparse.Namespace) -> int:
 def cmd_collections_run(args: argparse.Namespace) -> int:
     from shared.collections.command import run_dunning
 
-    platform = _platform()
-    try:
-        document, status = run_dunning(platform, as_of=args.as_of, as_json=args.json)
-    finally:
-        platform.close()
-    _print(document)
-    return status
+    return _print_run(lambda platform: run_dunning(platform, as_of=args.as_of, as_json=args.json))
 
 
 def cmd_payments_import_statement(args: argparse.Namespace) -> int:
     from shared.payments.statement_command import run_import_statement
 
-    platform = _platform()
-    try:
-        document, status = run_import_statement(
+    document, status = _on_platform(
+        lambda platform: run_import_statement(
             platform, args.file, fmt=args.format, as_json=args.json, account=args.account
         )
-    finally:
-        platform.close()
+    )
     if args.json:
         _print(document)
     else:
@@ -197,9 +207,8 @@ def cmd_payments_import_statement(args: argparse.Namespace) -> int:
 def cmd_payments_reconcile(args: argparse.Namespace) -> int:
     from shared.payments.reconciliation_command import run_reconciliation
 
-    platform = _platform()
-    try:
-        document, status = run_reconciliation(
+    return _print_run(
+        lambda platform: run_reconciliation(
             platform,
             date_from=args.date_from,
             date_to=args.date_to,
@@ -209,10 +218,7 @@ def cmd_payments_reconcile(args: argparse.Namespace) -> int:
             branch=args.branch,
             channel=args.channel,
         )
-    finally:
-        platform.close()
-    _print(document)
-    return status
+    )
 
 
 def cmd_timer_catalog_sync(args: argparse.Namespace) -> int:
@@ -232,30 +238,19 @@ def cmd_timer_finance_export(args: argparse.Namespace) -> int:
 def cmd_invoices_list(args: argparse.Namespace) -> int:
     from shared.invoicing.invoices_command import run_invoices_list
 
-    platform = _platform()
-    try:
-        rows, status = run_invoices_list(platform, status=args.status, account=args.account)
-    finally:
-        platform.close()
-    _print(rows)
-    return status
+    return _print_run(lambda platform: run_invoices_list(platform, status=args.status, account=args.account))
 
 
 def cmd_rebills_run(args: argparse.Namespace) -> int:
     from shared.invoicing.rebill import run_rebills
 
-    platform = _platform()
-    try:
-        as_of = datetime.fromisoformat(args.as_of) if args.as_of else platform.clock()
-        if as_of.tzinfo is None:
-            raise SystemExit("--as-of needs a UTC offset, e.g. 2026-11-02T09:00:00+11:00")
-        report, status = run_rebills(platform, as_of=as_of)
+    def rebill(platform: Any) -> tuple[dict[str, Any], int]:
+        report, status = run_rebills(platform, as_of=_as_of(args.as_of, platform))
         if hasattr(platform.bus, "drain"):
             platform.bus.drain()  # render and mail the credit notes and new invoices
-    finally:
-        platform.close()
-    _print(report)
-    return status
+        return report, status
+
+    return _print_run(rebill)
 
 
 def cmd_readings_import(args: argparse.Namespace) -> int:

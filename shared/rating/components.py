@@ -68,6 +68,57 @@ def _check_common(component: object, *, description: bool = True) -> None:
         check_text("register", component.register)
 
 
+class _Hours:
+    """Hours by day type, optionally only in some months: a time-of-use period's or a demand
+    window's. Checked and normalised in place (the dataclasses using it are frozen)."""
+
+    weekdays: tuple[HourRange, ...]
+    weekends: tuple[HourRange, ...]
+    holidays: tuple[HourRange, ...] | None  # None: public holidays take the weekend hours
+    months: tuple[int, ...] | None  # None: all year
+
+    def _check_hours(self) -> None:
+        for day_type in ("weekdays", "weekends"):
+            object.__setattr__(self, day_type, check_hour_ranges(day_type, getattr(self, day_type)))
+        if self.holidays is not None:
+            object.__setattr__(self, "holidays", check_hour_ranges("holidays", self.holidays))
+        if self.months is not None:
+            object.__setattr__(self, "months", check_months("months", self.months))
+
+    def windows(self) -> dict[str, tuple[HourRange, ...] | None]:
+        return {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
+
+
+def _check_thresholds(steps: tuple[Block, ...] | tuple[Tier, ...], step_type: type, owner: str, field: str) -> None:
+    """The blocks of a block tariff or the tiers of a tiered one: thresholds must rise and only
+    the last step is open-ended, so every Wh has exactly one price. ``field`` ("blocks" or
+    "tiers") names the steps in the errors."""
+    word = step_type.__name__.lower()
+    if not steps:
+        raise TariffError(field, f"component {owner!r} needs at least one {word}")
+    previous: Decimal | None = None
+    for index, step in enumerate(steps):
+        last = index == len(steps) - 1
+        if not isinstance(step, step_type):
+            raise TariffError(f"{field}[{index}]", f"not a {step_type.__name__}: {step!r}")
+        if step.up_to is None and not last:
+            problem = f"only the last {word} may be open-ended; {word} {step.id!r} of {owner!r} has no upTo"
+            raise TariffError(f"{field}[{index}].upTo", problem)
+        if step.up_to is not None and last:
+            problem = (
+                f"the last {word} of {owner!r} must be open-ended (no upTo), "
+                f"or usage above {step.up_to} kWh has no price"
+            )
+            raise TariffError(f"{field}[{index}].upTo", problem)
+        if step.up_to is not None and previous is not None and step.up_to <= previous:
+            problem = (
+                f"{field} of {owner!r} must increase: {step.up_to} kWh is not above "
+                f"the previous {word}'s {previous} kWh"
+            )
+            raise TariffError(f"{field}[{index}].upTo", problem)
+        previous = step.up_to if step.up_to is not None else previous
+
+
 # -- fixed charges -----------------------------------------------------------------------------
 
 
@@ -176,29 +227,7 @@ class BlockEnergy:
         _check_common(self)
         check_choice("thresholdsPer", self.thresholds_per, THRESHOLDS_PER)
         object.__setattr__(self, "blocks", tuple(self.blocks))
-        if not self.blocks:
-            raise TariffError("blocks", f"component {self.id!r} needs at least one block")
-        previous: Decimal | None = None
-        for index, block in enumerate(self.blocks):
-            last = index == len(self.blocks) - 1
-            if not isinstance(block, Block):
-                raise TariffError(f"blocks[{index}]", f"not a Block: {block!r}")
-            if block.up_to is None and not last:
-                problem = f"only the last block may be open-ended; block {block.id!r} of {self.id!r} has no upTo"
-                raise TariffError(f"blocks[{index}].upTo", problem)
-            if block.up_to is not None and last:
-                problem = (
-                    f"the last block of {self.id!r} must be open-ended (no upTo), "
-                    f"or usage above {block.up_to} kWh has no price"
-                )
-                raise TariffError(f"blocks[{index}].upTo", problem)
-            if block.up_to is not None and previous is not None and block.up_to <= previous:
-                problem = (
-                    f"blocks of {self.id!r} must increase: {block.up_to} kWh is not above "
-                    f"the previous block's {previous} kWh"
-                )
-                raise TariffError(f"blocks[{index}].upTo", problem)
-            previous = block.up_to if block.up_to is not None else previous
+        _check_thresholds(self.blocks, Block, self.id, "blocks")
 
     def thresholds_wh(self) -> tuple[int, ...]:
         return tuple(block.up_to_wh for block in self.blocks[:-1])  # type: ignore[misc]
@@ -258,7 +287,7 @@ class SeasonalEnergy:
 
 
 @dataclass(frozen=True)
-class TouPeriod:
+class TouPeriod(_Hours):
     id: str
     description: str
     rate: Decimal  # per kWh
@@ -271,15 +300,7 @@ class TouPeriod:
         check_text("id", self.id)
         check_text("description", self.description)
         check_rate("rate", self.rate)
-        for day_type in ("weekdays", "weekends"):
-            object.__setattr__(self, day_type, check_hour_ranges(day_type, getattr(self, day_type)))
-        if self.holidays is not None:
-            object.__setattr__(self, "holidays", check_hour_ranges("holidays", self.holidays))
-        if self.months is not None:
-            object.__setattr__(self, "months", check_months("months", self.months))
-
-    def windows(self) -> dict[str, tuple[HourRange, ...] | None]:
-        return {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
+        self._check_hours()
 
 
 def _schedule(
@@ -339,7 +360,7 @@ class Tier:
 
 
 @dataclass(frozen=True)
-class TieredPeriod:
+class TieredPeriod(_Hours):
     """A time-of-use period with one rate per tier of its component, in the tiers' order."""
 
     id: str
@@ -360,15 +381,7 @@ class TieredPeriod:
             raise TariffError("rates", f"period {self.id!r} has no tiers: give one rate per tier")
         for index, rate in enumerate(self.rates):
             check_rate(f"rates[{index}]", rate)
-        for day_type in ("weekdays", "weekends"):
-            object.__setattr__(self, day_type, check_hour_ranges(day_type, getattr(self, day_type)))
-        if self.holidays is not None:
-            object.__setattr__(self, "holidays", check_hour_ranges("holidays", self.holidays))
-        if self.months is not None:
-            object.__setattr__(self, "months", check_months("months", self.months))
-
-    def windows(self) -> dict[str, tuple[HourRange, ...] | None]:
-        return {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
+        self._check_hours()
 
 
 TIER_ALLOCATIONS = ("chronological", "proportional")
@@ -401,7 +414,7 @@ class TieredTimeOfUse:
         check_choice("allocation", self.allocation, TIER_ALLOCATIONS)
         object.__setattr__(self, "tiers", tuple(self.tiers))
         object.__setattr__(self, "periods", tuple(self.periods))
-        self._check_tiers()
+        _check_thresholds(self.tiers, Tier, self.id, "tiers")
         owner = f"tiered time of use {self.id!r}"
         object.__setattr__(self, "table", _schedule(self.periods, owner, TieredPeriod))
         for index, period in enumerate(self.periods):
@@ -411,31 +424,6 @@ class TieredTimeOfUse:
                     f"{len(self.tiers)} tiers: give one rate per tier"
                 )
                 raise TariffError(f"periods[{index}].rates", problem)
-
-    def _check_tiers(self) -> None:
-        if not self.tiers:
-            raise TariffError("tiers", f"component {self.id!r} needs at least one tier")
-        previous: Decimal | None = None
-        for index, tier in enumerate(self.tiers):
-            last = index == len(self.tiers) - 1
-            if not isinstance(tier, Tier):
-                raise TariffError(f"tiers[{index}]", f"not a Tier: {tier!r}")
-            if tier.up_to is None and not last:
-                problem = f"only the last tier may be open-ended; tier {tier.id!r} of {self.id!r} has no upTo"
-                raise TariffError(f"tiers[{index}].upTo", problem)
-            if tier.up_to is not None and last:
-                problem = (
-                    f"the last tier of {self.id!r} must be open-ended (no upTo), "
-                    f"or usage above {tier.up_to} kWh has no price"
-                )
-                raise TariffError(f"tiers[{index}].upTo", problem)
-            if tier.up_to is not None and previous is not None and tier.up_to <= previous:
-                problem = (
-                    f"tiers of {self.id!r} must increase: {tier.up_to} kWh is not above "
-                    f"the previous tier's {previous} kWh"
-                )
-                raise TariffError(f"tiers[{index}].upTo", problem)
-            previous = tier.up_to if tier.up_to is not None else previous
 
     def thresholds_wh(self) -> tuple[int, ...]:
         return tuple(tier.up_to_wh for tier in self.tiers[:-1])  # type: ignore[misc]
@@ -452,7 +440,7 @@ class TieredTimeOfUse:
 
 
 @dataclass(frozen=True)
-class DemandWindow:
+class DemandWindow(_Hours):
     """The hours in which demand is measured, e.g. weekdays 15:00-21:00 for a peak demand charge."""
 
     weekdays: tuple[HourRange, ...]
@@ -462,14 +450,8 @@ class DemandWindow:
     mask: np.ndarray = field(init=False, repr=False, compare=False)  # (month, day type, hour) -> inside
 
     def __post_init__(self) -> None:
-        for day_type in ("weekdays", "weekends"):
-            object.__setattr__(self, day_type, check_hour_ranges(day_type, getattr(self, day_type)))
-        if self.holidays is not None:
-            object.__setattr__(self, "holidays", check_hour_ranges("holidays", self.holidays))
-        if self.months is not None:
-            object.__setattr__(self, "months", check_months("months", self.months))
-        windows = {"weekdays": self.weekdays, "weekends": self.weekends, "holidays": self.holidays}
-        mask = window_mask(self.months, windows)
+        self._check_hours()
+        mask = window_mask(self.months, self.windows())
         if not mask.any():
             raise TariffError("", "the window holds no hour: demand would never be measured")
         mask.setflags(write=False)
