@@ -181,21 +181,38 @@ IMMUTABLE = (
 )
 
 
-@router.api_route(
-    "/v1/accounts/{account_id}/invoices/{number}",
-    methods=["PUT", "PATCH", "DELETE"],
-    status_code=409,
-    summary="Refused: issued invoices are immutable (409)",
-    responses={409: {"description": IMMUTABLE}},
-)
-@router.api_route(
-    "/v1/accounts/{account_id}/invoices/{number}/pdf",
-    methods=["PUT", "PATCH", "DELETE", "POST"],
-    status_code=409,
-    summary="Refused: an issued invoice's PDF is written once (409)",
-    responses={409: {"description": IMMUTABLE}},
-)
 def refuse_invoice_change(account_id: str, number: str, platform: PlatformDep) -> None:
+    _refuse_change(platform, account_id, number)
+
+
+def refuse_pdf_change(account_id: str, number: str, platform: PlatformDep) -> None:
+    _refuse_change(platform, account_id, number)
+
+
+# One route per method, so each has its own OpenAPI operation id.
+for _method in ("PUT", "PATCH", "DELETE"):
+    router.add_api_route(
+        "/v1/accounts/{account_id}/invoices/{number}",
+        refuse_invoice_change,
+        methods=[_method],
+        status_code=409,
+        summary="Refused: issued invoices are immutable (409)",
+        responses={409: {"description": IMMUTABLE}},
+        operation_id=f"refuse_invoice_{_method.lower()}",
+    )
+for _method in ("PUT", "PATCH", "DELETE", "POST"):
+    router.add_api_route(
+        "/v1/accounts/{account_id}/invoices/{number}/pdf",
+        refuse_pdf_change,
+        methods=[_method],
+        status_code=409,
+        summary="Refused: an issued invoice's PDF is written once (409)",
+        responses={409: {"description": IMMUTABLE}},
+        operation_id=f"refuse_invoice_pdf_{_method.lower()}",
+    )
+
+
+def _refuse_change(platform: PlatformDep, account_id: str, number: str) -> None:
     _issued(platform, account_id, number)  # 404 first: no oracle for another account's numbers
     raise HTTPException(409, {"error": "invoice_immutable", "message": IMMUTABLE})
 

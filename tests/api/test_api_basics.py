@@ -57,3 +57,15 @@ def test_another_accounts_invoice_is_a_plain_404(api):
     response = api.get("/v1/accounts/ACC-999/invoices/INV-2026-000001")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "message": "no such resource"}
+
+
+def test_every_operation_has_its_own_id_so_generated_clients_work(platform):
+    import warnings
+
+    from shared.api.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns on a duplicate operation id
+        spec = create_app().openapi()
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values() if "operationId" in op]
+    assert len(ids) == len(set(ids)) and len(ids) > 80
