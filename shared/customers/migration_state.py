@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from shared.customers import fields
@@ -30,6 +30,8 @@ from shared.customers.migration_report import NO_BRANCH
 from shared.customers.migration_rows import column_of
 from shared.customers.migration_target import MigrationTarget
 from shared.customers.service_point import ServicePoint
+
+F = TypeVar("F")  # what the run keeps of a record other rows name
 
 Problem = tuple[str | None, str]  # (column, reason)
 
@@ -239,56 +241,67 @@ class RunState:
     # --- records other rows name ------------------------------------------------------------
 
     def customer(self, customer_id: str, column: str) -> CustomerFact:
-        fact = self.customers.get(customer_id)
-        if fact is None:
-            self._not_refused("customers", customer_id, column)
-            stored = self._stored(CUSTOMERS.name, "customer", customer_id)
-            if stored is not None:
-                customer = Customer.from_document(stored)
-                if customer.status == "active":
-                    fact = self.customers[customer_id] = customer_fact(customer)
-        if fact is None:
-            raise RowRefused.one(column, f"no active customer {customer_id!r}")
-        return fact
+        def active(doc: dict[str, Any]) -> CustomerFact | None:
+            customer = Customer.from_document(doc)
+            return customer_fact(customer) if customer.status == "active" else None
+
+        return self._named(
+            self.customers, "customers", (CUSTOMERS.name, "customer"), customer_id, column, active,
+            f"no active customer {customer_id!r}",
+        )  # fmt: skip
 
     def account(self, account_id: str, column: str) -> AccountFact:
-        fact = self.accounts.get(account_id)
-        if fact is None:
-            self._not_refused("accounts", account_id, column)
-            stored = self._stored(ACCOUNTS.name, "account", account_id)
-            if stored is not None:
-                account = Account.from_document(stored)
-                if account.status == "active":
-                    fact = self.accounts[account_id] = AccountFact(account.country, account.branch)
-        if fact is None:
-            raise RowRefused.one(column, f"no active account {account_id!r}")
-        return fact
+        def active(doc: dict[str, Any]) -> AccountFact | None:
+            account = Account.from_document(doc)
+            return AccountFact(account.country, account.branch) if account.status == "active" else None
+
+        return self._named(
+            self.accounts, "accounts", (ACCOUNTS.name, "account"), account_id, column, active,
+            f"no active account {account_id!r}",
+        )  # fmt: skip
 
     def point(self, service_point_id: str, column: str) -> PointFact:
-        fact = self.points.get(service_point_id)
-        if fact is None:
-            self._not_refused("servicePoints", service_point_id, column)
-            stored = self._stored(SERVICE_POINTS.name, "servicePoint", service_point_id)
-            if stored is not None:
-                point = ServicePoint.from_document(stored)
-                if point.status == "active":
-                    branch = self.point_branches.get(service_point_id, NO_BRANCH)
-                    fact = self.points[service_point_id] = PointFact(point.country, point.time_zone, branch)
-        if fact is None:
-            raise RowRefused.one(column, f"no active service point {service_point_id!r}")
-        return fact
+        def active(doc: dict[str, Any]) -> PointFact | None:
+            point = ServicePoint.from_document(doc)
+            if point.status != "active":
+                return None
+            return PointFact(point.country, point.time_zone, self.point_branches.get(service_point_id, NO_BRANCH))
+
+        return self._named(
+            self.points, "servicePoints", (SERVICE_POINTS.name, "servicePoint"), service_point_id, column, active,
+            f"no active service point {service_point_id!r}",
+        )  # fmt: skip
 
     def meter(self, serial: str, column: str) -> MeterFact:
-        fact = self.meters.get(serial)
+        def found(doc: dict[str, Any]) -> MeterFact:
+            meter = Meter.from_document(doc)
+            where = meter.current.service_point_id if meter.current else ""
+            return MeterFact(self.point_branches.get(where, NO_BRANCH), stored=meter)
+
+        return self._named(self.meters, "meters", (METERS.name, "meter"), serial, column, found, f"no meter {serial!r}")
+
+    def _named(
+        self,
+        facts: dict[Any, F],
+        entity: str,
+        stored_as: tuple[str, str],
+        record_id: str,
+        column: str,
+        fact_of: Callable[[dict[str, Any]], F | None],
+        missing: str,
+    ) -> F:
+        """The record a row names: met earlier in this run, else refused earlier (the row is
+        refused pointing there), else read from the store; a row naming none is refused."""
+        fact = facts.get(record_id)
         if fact is None:
-            self._not_refused("meters", serial, column)
-            stored = self._stored(METERS.name, "meter", serial)
+            self._not_refused(entity, record_id, column)
+            stored = self._stored(*stored_as, record_id)
             if stored is not None:
-                meter = Meter.from_document(stored)
-                where = meter.current.service_point_id if meter.current else ""
-                fact = self.meters[serial] = MeterFact(self.point_branches.get(where, NO_BRANCH), stored=meter)
+                fact = fact_of(stored)
+                if fact is not None:
+                    facts[record_id] = fact
         if fact is None:
-            raise RowRefused.one(column, f"no meter {serial!r}")
+            raise RowRefused.one(column, missing)
         return fact
 
     def stored_meter(self, serial: str) -> Meter | None:
@@ -301,21 +314,21 @@ class RunState:
     # --- branches, for the report -----------------------------------------------------------
 
     def account_branch(self, account_id: str) -> str:
-        fact = self.accounts.get(account_id)
-        if fact is not None:
-            return fact.branch
-        refused = self.refused["accounts"].get(account_id)
-        return refused[1] if refused else NO_BRANCH
+        return self._branch(self.accounts, "accounts", account_id)
 
     def point_branch(self, service_point_id: str) -> str:
         fact = self.points.get(service_point_id)
         return fact.branch if fact is not None else self.point_branches.get(service_point_id, NO_BRANCH)
 
     def meter_branch(self, serial: str) -> str:
-        fact = self.meters.get(serial)
+        return self._branch(self.meters, "meters", serial)
+
+    def _branch(self, facts: dict[Any, Any], entity: str, key: str) -> str:
+        """The branch of a record met in this run, or of the row that was refused."""
+        fact = facts.get(key)
         if fact is not None:
-            return fact.branch
-        refused = self.refused["meters"].get(serial)
+            return str(fact.branch)
+        refused = self.refused[entity].get(key)
         return refused[1] if refused else NO_BRANCH
 
     # --- time -------------------------------------------------------------------------------
