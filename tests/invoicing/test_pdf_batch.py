@@ -17,7 +17,8 @@ from shared.invoicing.pdf import PaymentDetails, format_money, render_invoice_pd
 from shared.invoicing.pdf_batch import BatchRenderError, render_each, render_invoices
 from shared.invoicing.texts import UnsupportedLocale
 from shared.money import Money
-from shared.rating.lines import ChargeLine, TaxLine
+from shared.rating.lines import TaxLine
+from tests.invoicing.test_pdf import charge  # every rate here is positive: 10 % GST on each line
 
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))
 SUPPLIER = Party("Harbour Energy Pty Ltd", ("Level 4, 1 Energy Way", "Sydney NSW 2000"), tax_id="12 345 678 901")
@@ -25,24 +26,6 @@ PAYMENT = PaymentDetails(biller_code="123456")
 HOSTILE_NAME = "</div><script>alert(1)</script> {{ 7*7 }} <b>Bold & Co</b>"
 # Thirteen months ending with the billed one: the chart the invoice prints.
 HISTORY = [(date(2025 + (m - 1) // 12, (m - 1) % 12 + 1, 1), Decimal(500 + 10 * m)) for m in range(10, 23)]
-
-
-def charge(description: str, quantity: str, unit: str, rate: str) -> ChargeLine:
-    amount = (Decimal(quantity) * Decimal(rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return ChargeLine(
-        description=description,
-        component_id=description.lower().replace(" ", "-"),
-        tariff_id="res-tou",
-        tariff_version="2026-07",
-        period_start=OCTOBER[0],
-        period_end=OCTOBER[1],
-        quantity=Decimal(quantity),
-        unit=unit,
-        rate=Decimal(rate),
-        amount=Money(amount, "AUD"),
-        tax_code="GST",
-        tax_rate=Decimal("0.10"),
-    )
 
 
 def issued(number: str, customer: str, peak_kwh: str) -> Invoice:
