@@ -185,7 +185,13 @@ class DunningService:
 
     def settle(self, account_id: str, *, now: datetime) -> AccountOutcome:
         """Close the account's case if a payment or a dispute ended it; takes no new step.
-        For the payment ledger to call after it posts, and the dispute API after a dispute."""
+        For the payment ledger to call after it posts, and the dispute API after a dispute.
+
+        Without an open case there is nothing to close (settling takes no step), so the
+        account's position is not derived again: the ledger has just derived it, on every
+        payment, and this runs right after."""
+        if self.cases.open_case(account_id) is None:
+            return AccountOutcome(account_id, "waiting", "no open dunning case")
         return self.process(account_id, now=now, on=None, take_steps=False)
 
     def candidates(self, *, now: datetime, on: date | None) -> set[str]:
