@@ -77,26 +77,44 @@ def nice_step(largest: Decimal) -> Decimal:
     return 25 * magnitude  # unreachable: largest < 100 * magnitude, and 20 x 5 covers it
 
 
-def _label(text: str) -> str:
-    clipped = text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1] + "…"
-    return escape(clipped)
+@dataclass(frozen=True)
+class ChartText:
+    x: float
+    y: float
+    content: str  # as printed, not escaped
+    size: int
+    anchor: str  # "end" or "middle", as SVG's text-anchor
+    bold: bool = False
 
 
-def _text(x: float, y: float, content: str, *, size: int, anchor: str, bold: bool = False) -> str:
-    weight = ' font-weight="bold"' if bold else ""
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{weight} '
-        f'fill="{TEXT_COLOUR}" font-family="{FONT}">{content}</text>'
-    )
+@dataclass(frozen=True)
+class ChartBar:
+    x: float
+    top: float
+    width: float
+    bottom: float
+    current: bool  # the period this invoice bills, in amber
 
 
-def usage_chart_svg(
-    periods: Sequence[UsagePeriod], *, format_kwh: Callable[[Decimal], str], unit: str, title: str
-) -> str:
-    """SVG markup for the bars; the last period is the one this invoice bills."""
+@dataclass(frozen=True)
+class ChartDrawing:
+    """The chart in drawing units (``WIDTH`` x ``HEIGHT``, y down), rounded to the tenth the
+    SVG prints, so the SVG and the stamped PDF (``pdf_stamp.py``) draw the same picture."""
+
+    grid: tuple[float, ...]  # the y of each horizontal grid line, from ``LEFT`` to ``WIDTH - RIGHT``
+    bars: tuple[ChartBar, ...]
+    texts: tuple[ChartText, ...]
+
+
+def _tenth(value: float) -> float:
+    return float(f"{value:.1f}")
+
+
+def usage_chart(periods: Sequence[UsagePeriod], *, format_kwh: Callable[[Decimal], str], unit: str) -> ChartDrawing:
+    """The bars, grid and labels of the chart; the last period is the one this invoice bills."""
     bars = checked_history(periods)
     if not bars:
-        return ""
+        return ChartDrawing((), (), ())
     largest = max(period.kwh for period in bars)
     step = nice_step(largest)
     lines = int((largest / step).to_integral_value(rounding=ROUND_CEILING)) or 1  # up to the tallest bar
@@ -109,37 +127,69 @@ def usage_chart_svg(
     def y_of(value: Decimal) -> float:
         return TOP + plot_height * float(1 - value / top_value)
 
-    # Grid lines and the past bars are one path each: every SVG element costs WeasyPrint a
-    # cascade and a draw, and the chart would otherwise be a fifth of an invoice's render time.
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="usage-chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-label={quoteattr(title)}>'
-    ]
-    grid, past_bars, current_bar, texts = [], [], "", []
+    grid, drawn, texts = [], [], []
     for n in range(lines + 1):
         value = step * n
         y = y_of(value)
-        grid.append(f"M{LEFT} {y:.1f}H{WIDTH - RIGHT}")
-        texts.append(_text(LEFT - 6, y + 3.5, escape(format_kwh(value)), size=10, anchor="end"))
-    texts.append(_text(LEFT - 6, TOP - 8, escape(unit), size=10, anchor="end"))
+        grid.append(_tenth(y))
+        texts.append(ChartText(LEFT - 6, _tenth(y + 3.5), format_kwh(value), 10, "end"))
+    texts.append(ChartText(LEFT - 6, TOP - 8, unit, 10, "end"))
     for index, period in enumerate(bars):
         current = index == len(bars) - 1
         centre = LEFT + slot * (first_slot + index + 0.5)
         width = slot * 0.62
         y = y_of(period.kwh)
-        outline = f"M{centre - width / 2:.1f} {y:.1f}h{width:.1f}V{TOP + plot_height:.1f}h{-width:.1f}Z"
-        if current:
-            current_bar = outline
-        else:
-            past_bars.append(outline)
-        texts.append(_text(centre, y - 3, escape(format_kwh(period.kwh)), size=9, anchor="middle", bold=current))
-        texts.append(_text(centre, HEIGHT - BOTTOM + 12, _label(period.label), size=10, anchor="middle", bold=current))
+        drawn.append(ChartBar(_tenth(centre - width / 2), _tenth(y), _tenth(width), _tenth(TOP + plot_height), current))
+        texts.append(ChartText(_tenth(centre), _tenth(y - 3), format_kwh(period.kwh), 9, "middle", current))
+        texts.append(ChartText(_tenth(centre), HEIGHT - BOTTOM + 12, _clipped(period.label), 10, "middle", current))
         if period.sublabel:
-            texts.append(_text(centre, HEIGHT - BOTTOM + 24, _label(period.sublabel), size=9, anchor="middle"))
-    parts.append(f'<path d="{"".join(grid)}" stroke="{GRID_COLOUR}" fill="none"/>')
-    if past_bars:
-        parts.append(f'<path class="past" d="{"".join(past_bars)}" fill="{BAR_COLOUR}"/>')
-    parts.append(f'<path class="current" d="{current_bar}" fill="{CURRENT_COLOUR}"/>')
-    parts.extend(texts)
+            texts.append(ChartText(_tenth(centre), HEIGHT - BOTTOM + 24, _clipped(period.sublabel), 9, "middle"))
+    return ChartDrawing(tuple(grid), tuple(drawn), tuple(texts))
+
+
+def _clipped(text: str) -> str:
+    return printable(text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1] + "…")
+
+
+def _svg_text(text: ChartText) -> str:
+    weight = ' font-weight="bold"' if text.bold else ""
+    return (
+        f'<text x="{text.x:.1f}" y="{text.y:.1f}" font-size="{text.size}" text-anchor="{text.anchor}"{weight} '
+        f'fill="{TEXT_COLOUR}" font-family="{FONT}">{escape(text.content)}</text>'
+    )
+
+
+def chart_frame_svg(title: str) -> str:
+    """The chart's empty frame: the same box on the page, nothing drawn in it."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="usage-chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'role="img" aria-label={quoteattr(title)}></svg>'
+    )
+
+
+def usage_chart_svg(
+    periods: Sequence[UsagePeriod], *, format_kwh: Callable[[Decimal], str], unit: str, title: str
+) -> str:
+    """SVG markup for the bars; the last period is the one this invoice bills."""
+    drawing = usage_chart(periods, format_kwh=format_kwh, unit=unit)
+    return drawing_svg(drawing, title) if drawing.bars else ""
+
+
+def drawing_svg(drawing: ChartDrawing, title: str) -> str:
+    # Grid lines and the past bars are one path each: every SVG element costs WeasyPrint a
+    # cascade and a draw, and the chart would otherwise be a fifth of an invoice's render time.
+    grid = "".join(f"M{LEFT} {y:.1f}H{WIDTH - RIGHT}" for y in drawing.grid)
+    past = "".join(_bar_path(bar) for bar in drawing.bars if not bar.current)
+    current = "".join(_bar_path(bar) for bar in drawing.bars if bar.current)
+    parts = [chart_frame_svg(title).removesuffix("</svg>")]
+    parts.append(f'<path d="{grid}" stroke="{GRID_COLOUR}" fill="none"/>')
+    if past:
+        parts.append(f'<path class="past" d="{past}" fill="{BAR_COLOUR}"/>')
+    parts.append(f'<path class="current" d="{current}" fill="{CURRENT_COLOUR}"/>')
+    parts.extend(_svg_text(text) for text in drawing.texts)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _bar_path(bar: ChartBar) -> str:
+    return f"M{bar.x:.1f} {bar.top:.1f}h{bar.width:.1f}V{bar.bottom:.1f}h{-bar.width:.1f}Z"

@@ -64,7 +64,15 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from shared.invoicing.chart import InvalidHistory, UsagePeriod, checked_history, printable, usage_chart_svg
+from shared.invoicing.chart import (
+    ChartDrawing,
+    InvalidHistory,
+    UsagePeriod,
+    checked_history,
+    drawing_svg,
+    printable,
+    usage_chart,
+)
 from shared.invoicing.invoice import Invoice, InvoiceStatus
 from shared.invoicing.texts import (
     CREDIT_NOTE_TEXTS,
@@ -261,6 +269,8 @@ class UsageHistory:
     svg: Markup  # escaped by chart.py, label by label
     count: int
     last_year_kwh: Decimal | None  # the same period a year earlier, when the history has it
+    drawing: ChartDrawing  # what the SVG draws, for the stamped renderer (pdf_stamp.py)
+    title: str
 
 
 def usage_history(history: Sequence[HistoryEntry], fmt: PageFormat) -> UsageHistory | None:
@@ -279,8 +289,9 @@ def usage_history(history: Sequence[HistoryEntry], fmt: PageFormat) -> UsageHist
             raise InvoiceNotRenderable(f"usage history entry {index}: a period is a date or a label, not {period!r}")
     bars = checked_history(periods)
     title = fmt.text("usage_history", count=str(len(bars)))
-    svg = usage_chart_svg(bars, format_kwh=fmt.whole, unit="kWh", title=title)
-    return UsageHistory(Markup(svg), len(bars), _same_period_last_year(history))
+    drawing = usage_chart(bars, format_kwh=fmt.whole, unit="kWh")
+    svg = drawing_svg(drawing, title) if drawing.bars else ""
+    return UsageHistory(Markup(svg), len(bars), _same_period_last_year(history), drawing, title)
 
 
 def _same_period_last_year(history: Sequence[HistoryEntry]) -> Decimal | None:
@@ -395,6 +406,19 @@ def render_invoice_html(
 ) -> str:
     """The invoice as HTML in the customer's ``locale``; ``history`` draws the usage chart;
     ``texts`` are the personalised blocks chosen for it (``text_blocks.select``)."""
+    context = invoice_page_context(invoice, locale=locale, history=history, payment=payment, texts=texts)
+    return jinja_environment().get_template("invoice.html").render(**context)
+
+
+def invoice_page_context(
+    invoice: Invoice,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    history: Sequence[HistoryEntry] | None = None,
+    payment: PaymentDetails | None = None,
+    texts: Sequence[RenderedText] = (),
+) -> dict[str, Any]:
+    """What ``invoice.html`` prints, checked: the one place both renderers take it from."""
     language = invoice_locale(locale)  # refused first: an unknown locale is a caller's mistake
     jurisdiction = check_renderable(invoice, history=history, payment=payment)
     fmt = PageFormat(language, jurisdiction)
@@ -403,23 +427,22 @@ def render_invoice_html(
         chart = None if credit else usage_history(history or (), fmt)
     except InvalidHistory as invalid:
         raise InvoiceNotRenderable(f"invoice {invoice.number}: {invalid}") from invalid
-    template = jinja_environment().get_template("invoice.html")
-    return template.render(
-        invoice=invoice,
-        lang=language.tag,
-        j=jurisdiction,
-        t=fmt.text,
-        fmt=fmt,
-        credit=credit,
-        title=credit["title"] if credit else fmt.text(f"title.{jurisdiction.code}"),
-        period=fmt.period(invoice.period_start, invoice.period_end),
-        usage=usage_summary(invoice, history[-1][1] if history and not credit else None),
-        history=chart,
-        tax_rows=tax_rows(invoice.taxes),
-        payment=payment or PaymentDetails(),
-        texts_top=[t.text for t in texts if t.placement == "invoice-top"],
-        texts_bottom=[t.text for t in texts if t.placement == "invoice-bottom"],
-    )
+    return {
+        "invoice": invoice,
+        "lang": language.tag,
+        "j": jurisdiction,
+        "t": fmt.text,
+        "fmt": fmt,
+        "credit": credit,
+        "title": credit["title"] if credit else fmt.text(f"title.{jurisdiction.code}"),
+        "period": fmt.period(invoice.period_start, invoice.period_end),
+        "usage": usage_summary(invoice, history[-1][1] if history and not credit else None),
+        "history": chart,
+        "tax_rows": tax_rows(invoice.taxes),
+        "payment": payment or PaymentDetails(),
+        "texts_top": [t.text for t in texts if t.placement == "invoice-top"],
+        "texts_bottom": [t.text for t in texts if t.placement == "invoice-bottom"],
+    }
 
 
 # --- the PDF -----------------------------------------------------------------------------
