@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from shared.invoicing.invoice import DocumentKind, Invoice, InvoiceStatus
-from shared.invoicing.pdf import PaymentDetails, render_invoice_pdf
+from shared.invoicing.pdf import PaymentDetails
+from shared.invoicing.pdf_stamp import render_invoice_pdf_fast
 from shared.invoicing.text_block_store import TextBlockStore
 from shared.invoicing.text_blocks import RenderedText
 from shared.invoicing.texts import DEFAULT_LOCALE, LOCALES
@@ -95,7 +96,7 @@ class InvoiceDelivery:
         name = pdf_blob_name(invoice)
         stored: bytes | None = None
         if not self._blobs.exists(BLOB_INVOICES, name):
-            pdf = render_invoice_pdf(
+            pdf = render_invoice_pdf_fast(
                 invoice,
                 history=usage_history(self._invoices, invoice),
                 locale=self.locale_for(invoice),

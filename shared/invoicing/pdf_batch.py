@@ -1,11 +1,12 @@
 """Rendering many issued invoices to PDF at once: a bill run's worth, one file per invoice.
 
-Every invoice is rendered by ``pdf.render_invoice_pdf``, the single render, so a batch prints
-exactly what a single render prints, byte for byte; what a batch adds is the orchestration:
+Every invoice is rendered as a single delivery renders it (``pdf_stamp.render_invoice_pdf_fast``:
+stamped onto its shape's skeleton once the shape has one, laid out by WeasyPrint before), so a
+batch prints the page a single render prints; what a batch adds is the orchestration:
 - each invoice's locale, usage history and payment details are looked up once, in the caller's
   process, and an unknown locale is refused naming the invoice before anything is rendered;
-- one process keeps one FontConfiguration and the parsed stylesheets for all its invoices
-  (``pdf.py`` caches them per process), so only the first invoice pays for them;
+- one process keeps one FontConfiguration, the parsed stylesheets and the skeletons for all
+  its invoices (cached per process), so only the first invoices of a shape pay for them;
 - ``processes=N`` spreads the invoices over N worker processes, in order, a chunk at a time;
 - an invoice that cannot be rendered is reported by number with its reason, and every other
   invoice of the batch is still rendered and returned: one bad name does not stop a bill run.
@@ -31,8 +32,8 @@ from shared.invoicing.pdf import (
     InvoiceRenderError,
     PaymentDetails,
     invoice_stylesheets,
-    render_invoice_pdf,
 )
+from shared.invoicing.pdf_stamp import render_invoice_pdf_fast
 from shared.invoicing.texts import UnsupportedLocale, invoice_locale
 
 LocaleFor = Callable[[Invoice], str]
@@ -108,7 +109,7 @@ def render_job(job: RenderJob) -> RenderedInvoice:
     invoice = job.invoice
     number = invoice.number or invoice.invoice_id
     try:
-        pdf = render_invoice_pdf(invoice, locale=job.locale, history=job.history, payment=job.payment)
+        pdf = render_invoice_pdf_fast(invoice, locale=job.locale, history=job.history, payment=job.payment)
     except Exception as failed:
         # A refusal (InvoiceRenderError) or a bug (a template error): either way this invoice
         # has no PDF, the reason is kept, and the batch goes on; callers see every failure.
