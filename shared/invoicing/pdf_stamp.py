@@ -249,6 +249,7 @@ class ChartBox:
 
 @dataclass
 class Skeleton:
+    shape: str
     head: bytes  # the PDF up to the per-invoice objects
     xref: list[bytes]  # its cross-reference entries
     first_free: int  # the object number of the first page's extra stream
@@ -291,6 +292,7 @@ def build_skeleton(page: MarkedPage) -> Skeleton:
     xref_at = raw.rindex(b"\nxref\n")
     entries = raw[xref_at:].split(b"\n")[4 : 4 + first_free - 1]  # objects 1 .. first_free - 1
     return Skeleton(
+        shape=page.shape,
         head=raw[:cut],
         xref=entries,
         first_free=first_free,
@@ -715,6 +717,8 @@ def _pdf_string(text: str) -> str:
 
 def stamp(skeleton: Skeleton, page: MarkedPage) -> bytes:
     """The invoice's PDF: the skeleton with this page's values set in."""
+    if page.shape != skeleton.shape:
+        raise NotStampable("a page of another shape")
     streams = [[] for _ in skeleton.page_heights]
     for block in skeleton.blocks:
         height = skeleton.page_heights[block.page]
