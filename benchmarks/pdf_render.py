@@ -9,8 +9,12 @@ variants, interleaved round after round in one process (pin it: ``taskset -c 0``
     single           ``pdf.render_invoice_pdf``: stylesheets and one FontConfiguration per
                      process, the packaged 40 kB Latin font embedded whole (nothing subset per
                      PDF), the page parsed as XML
-    batch            ``pdf_batch.render_invoices`` over ``--batch`` invoices (distinct numbers),
-                     in this process: one PDF per invoice, what a bill run calls
+    stamped          ``pdf_stamp.render_invoice_pdf_fast`` over ``--batch`` invoices of one shape
+                     (distinct numbers, customers, accounts, quantities and usage histories):
+                     the page laid out once per shape by WeasyPrint (the skeleton, built in the
+                     warm-up and timed apart), each invoice's values set into it
+    batch            ``pdf_batch.render_invoices`` over the same invoices, in this process: one
+                     PDF per invoice, what a bill run calls (stamped, as above)
     one document     measured, not adopted: the same invoices laid out as ONE WeasyPrint
                      document (a page break between invoices), written once, and split into
                      one PDF per invoice with pypdf. Its footers count the whole document's
@@ -19,8 +23,8 @@ variants, interleaved round after round in one process (pin it: ``taskset -c 0``
 Per-core rates come from CPU time (``time.process_time``), which a busy shared machine disturbs
 far less than wall time; wall time is printed beside it, and the load average before and after.
 Every PDF is checked: pypdf parses it (strict), pdftotext finds the invoice number and total,
-and ``--compare`` renders stock and batch pages with pdftoppm at 40 dpi and prints the pixel
-difference.
+and ``--compare`` renders stock and batch pages, and laid-out and stamped pages of one invoice,
+with pdftoppm at 40 dpi and prints the pixel difference.
 
     taskset -c 0 .venv/bin/python -m benchmarks.pdf_render --rounds 10 --batch 10 --compare /tmp/pdf-compare
 """
@@ -44,7 +48,7 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 
-from shared.invoicing import pdf, pdf_batch
+from shared.invoicing import pdf, pdf_batch, pdf_stamp
 from shared.invoicing.invoice import Invoice, Party
 from shared.invoicing.pdf import BASE_URL, PackagedAssetFetcher, PaymentDetails, packaged_assets
 from shared.money import Money
@@ -72,16 +76,27 @@ def _line(description: str, quantity: str, unit: str, rate: str, period: tuple[d
     )
 
 
-def sample_invoice(number: str = "INV-2026-000123") -> Invoice:
+CUSTOMERS = ("Alex Citizen", "Zoë Łukasiewicz", "Mohammed Al-Rashid", "Grace O'Brien", "Nguyen Van Minh")
+STREETS = ("12 Wattle Street", "3/41 Banksia Parade", "7 Harbour View Road", "118 Kent Street", "2 Gum Lane")
+
+
+def sample_invoice(number: str = "INV-2026-000123", variant: int = 0) -> Invoice:
+    """The benchmark's invoice; ``variant`` changes its customer, account and quantities (not
+    its shape), so invoices of one batch differ the way a bill run's do."""
+    scale = Decimal(1) + Decimal(variant % 17) / 10
+
+    def used(kwh: str) -> str:
+        return str((Decimal(kwh) * scale).quantize(Decimal("0.001")))
+
     lines = (
         _line("Daily supply charge", "14", "day", "1.1", (OCTOBER[0], date(2026, 10, 15))),
         _line("Daily supply charge (new price)", "17", "day", "1.2", (date(2026, 10, 15), OCTOBER[1])),
-        _line("Peak energy", "182.412", "kWh", "0.3812"),
-        _line("Shoulder energy", "96.5", "kWh", "0.2716"),
-        _line("Off-peak energy", "214.03", "kWh", "0.1985"),
-        _line("Controlled load (hot water)", "120.6", "kWh", "0.1621"),
+        _line("Peak energy", used("182.412"), "kWh", "0.3812"),
+        _line("Shoulder energy", used("96.5"), "kWh", "0.2716"),
+        _line("Off-peak energy", used("214.03"), "kWh", "0.1985"),
+        _line("Controlled load (hot water)", used("120.6"), "kWh", "0.1621"),
         _line("Demand charge", "31", "day", "0.4"),
-        _line("Solar feed-in credit", "88.2", "kWh", "-0.05"),
+        _line("Solar feed-in credit", used("88.2"), "kWh", "-0.05"),
     )
     taxes = []
     for code, rate in sorted({(line.tax_code, line.tax_rate) for line in lines}):
@@ -90,12 +105,17 @@ def sample_invoice(number: str = "INV-2026-000123") -> Invoice:
         taxes.append(TaxLine(code, rate, Money(base, "AUD"), Money(tax, "AUD")))
     subtotal = Money(sum((line.amount.amount for line in lines), Decimal(0)), "AUD")
     tax_total = Money(sum((tax.tax.amount for tax in taxes), Decimal(0)), "AUD")
+    account = f"ACC-{100234 + 7919 * variant}"
     draft = Invoice(
-        invoice_id="ACC-100234:2026-10-01",
-        account_id="ACC-100234",
+        invoice_id=f"{account}:2026-10-01",
+        account_id=account,
         series="INV-2026",
         supplier=Party("Harbour Energy Pty Ltd", ("Level 4, 1 Energy Way", "Sydney NSW 2000"), "12 345 678 901"),
-        customer=Party("Alex Citizen", ("12 Wattle Street", "Newtown NSW 2042"), email="alex@example.com"),
+        customer=Party(
+            CUSTOMERS[variant % len(CUSTOMERS)],
+            (STREETS[variant % len(STREETS)], "Newtown NSW 2042"),
+            email="alex@example.com",
+        ),
         service_point_id="4102345678",
         service_address="12 Wattle Street, Newtown NSW 2042",
         period_start=OCTOBER[0],
@@ -120,6 +140,14 @@ HISTORY = [
     (date(2025 + (month - 1) // 12, (month - 1) % 12 + 1, 1), Decimal(520 + 37 * ((month * 7) % 11)))
     for month in range(10, 23)
 ]
+
+
+def history_of(invoice: Invoice) -> list[tuple[date, Decimal]]:
+    """Each account its own usage: the same months, other heights."""
+    seed = int(invoice.account_id.removeprefix("ACC-"))
+    return [(month, kwh + (seed * (n + 3)) % 400) for n, (month, kwh) in enumerate(HISTORY)]
+
+
 PAYMENT = PaymentDetails(biller_code="123456")
 
 
@@ -184,14 +212,21 @@ def variants(invoices: list[Invoice]) -> dict[str, Variant]:
     def single() -> list[bytes]:
         return [pdf.render_invoice_pdf(first, history=HISTORY, payment=PAYMENT)]
 
+    def stamped() -> list[bytes]:
+        return [
+            pdf_stamp.render_invoice_pdf_fast(invoice, history=history_of(invoice), payment=PAYMENT)
+            for invoice in invoices
+        ]
+
     def batch() -> list[bytes]:
         return pdf_batch.render_invoices(
-            invoices, locale_for=lambda _: "en-AU", history_for=lambda _: HISTORY, payment_for=lambda _: PAYMENT
+            invoices, locale_for=lambda _: "en-AU", history_for=history_of, payment_for=lambda _: PAYMENT
         )
 
     return {
         "stock": Variant(lambda: [stock_render(first)], [], []),
         "single (render_invoice_pdf)": Variant(single, [], []),
+        f"stamped, {len(invoices)} invoices": Variant(stamped, [], [], invoices=len(invoices)),
         f"batch of {len(invoices)} (pdf_batch)": Variant(batch, [], [], invoices=len(invoices)),
         f"one document of {len(invoices)} + split": Variant(lambda: one_document(invoices), [], [], len(invoices)),
     }
@@ -262,7 +297,13 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="folder for the stock/batch PNG comparison")
     args = parser.parse_args()
 
-    invoices = [sample_invoice(f"INV-2026-{123 + k:06d}") for k in range(args.batch)]
+    invoices = [sample_invoice(f"INV-2026-{123 + k:06d}", variant=k) for k in range(args.batch)]
+    skeleton_cpu = time.process_time()
+    page = pdf_stamp.mark_page(invoices[0], history=history_of(invoices[0]), payment=PAYMENT)
+    pdf_stamp.build_skeleton(page)
+    skeleton_cpu = time.process_time() - skeleton_cpu
+    for _ in range(2):  # a shape earns its skeleton on its second sighting
+        pdf_stamp.render_invoice_pdf_fast(invoices[0], history=history_of(invoices[0]), payment=PAYMENT)
     runs = variants(invoices)
     for variant in runs.values():  # one warm-up each, and the checks
         documents = variant.render()
@@ -292,6 +333,11 @@ def main() -> None:
             f"{variant.size:>11,}   x{stock_cpu / per_invoice:.2f}"
         )
     print("where the single render's time goes (cpu ms, median): " + stages(invoices[0], args.rounds))
+    counts = pdf_stamp.stamped_renderer().counts
+    print(
+        f"stamping: one skeleton per shape, {skeleton_cpu * 1000:.0f} ms CPU to build (once); "
+        f"{counts.stamped} invoices stamped, {counts.rendered} laid out ({dict(counts.reasons)})"
+    )
     if args.compare:
         batch_pdf = pdf_batch.render_invoices(
             invoices[:1], locale_for=lambda _: "en-AU", history_for=lambda _: HISTORY, payment_for=lambda _: PAYMENT
@@ -299,6 +345,13 @@ def main() -> None:
         print(
             f"stock against batch at 40 dpi ({args.compare}): "
             + compare(stock_render(invoices[0]), batch_pdf, args.compare)
+        )
+        last = invoices[-1]
+        laid_out = pdf.render_invoice_pdf(last, history=history_of(last), payment=PAYMENT)
+        stamped = pdf_stamp.render_invoice_pdf_fast(last, history=history_of(last), payment=PAYMENT)
+        print(
+            f"laid out against stamped ({last.number}, {last.customer.name}) at 40 dpi: "
+            + compare(laid_out, stamped, args.compare / "stamped")
         )
 
 

@@ -33,7 +33,7 @@ from shared.invoicing.pdf import (
     PaymentDetails,
     invoice_stylesheets,
 )
-from shared.invoicing.pdf_stamp import render_invoice_pdf_fast
+from shared.invoicing.pdf_stamp import render_invoice_pdf_fast, stamped_renderer
 from shared.invoicing.texts import UnsupportedLocale, invoice_locale
 
 LocaleFor = Callable[[Invoice], str]
@@ -60,6 +60,7 @@ class RenderedInvoice:
     number: str
     pdf: bytes | None
     error: str | None = None
+    stamped: bool = False  # set into its shape's skeleton (pdf_stamp.py) rather than laid out
 
 
 @dataclass
@@ -108,13 +109,15 @@ def render_job(job: RenderJob) -> RenderedInvoice:
     """One invoice through the single render; a failure becomes the outcome, not an exception."""
     invoice = job.invoice
     number = invoice.number or invoice.invoice_id
+    counts = stamped_renderer().counts
+    before = counts.stamped
     try:
         pdf = render_invoice_pdf_fast(invoice, locale=job.locale, history=job.history, payment=job.payment)
     except Exception as failed:
         # A refusal (InvoiceRenderError) or a bug (a template error): either way this invoice
         # has no PDF, the reason is kept, and the batch goes on; callers see every failure.
         return RenderedInvoice(invoice.invoice_id, number, None, f"{type(failed).__name__}: {failed}"[:500])
-    return RenderedInvoice(invoice.invoice_id, number, pdf)
+    return RenderedInvoice(invoice.invoice_id, number, pdf, stamped=counts.stamped > before)
 
 
 def render_each(
