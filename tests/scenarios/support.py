@@ -124,7 +124,7 @@ class Story:
         if not real_pdfs:
             # WeasyPrint takes most of a second per invoice on these machines; a story that
             # asserts nothing inside the PDFs stores a stand-in, still once per document.
-            monkeypatch.setattr(delivery, "render_invoice_pdf", stand_in_pdf)
+            monkeypatch.setattr(delivery, "render_invoice_pdf_fast", stand_in_pdf)
         # Only these households exist in this story: the others would be skipped every day
         # for want of reads, which costs time and says nothing here.
         monkeypatch.setattr(sample_utility, "HOUSEHOLDS", [household(a) for a in accounts])
