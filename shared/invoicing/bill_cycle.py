@@ -11,6 +11,7 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
+from math import gcd
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,69 @@ def due_periods(
         periods.append(BillingPeriod(start, end))
         start = end
     return periods
+
+
+CYCLE_MONTHS: dict[str, int] = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "semiannual": 6, "annual": 12}
+
+
+@dataclass(frozen=True)
+class FeeCycles:
+    """A contract's two billing cycles: variable fees (energy used, demand) and fixed fees
+    (daily supply, subscriptions), which Polish practice bills independently, both counted
+    from the contract's first day (its day of the month is the anchor).
+
+    The account is billed as often as either cycle needs (``bill_months``). Each bill carries the variable fees when a
+    variable cycle ends with it, for the whole of that cycle, and the fixed fees when a fixed
+    cycle ends with it; the final bill (supply ends) carries both, up to the last day supplied.
+    Variable quarterly and fixed monthly: January and February bills charge the fixed fees of
+    their month; March's charges March's fixed fees and the quarter's energy."""
+
+    start: date
+    variable_months: int = 1
+    fixed_months: int = 1
+
+    @classmethod
+    def of(cls, start: date, cycles: dict[str, str] | None) -> FeeCycles:
+        cycles = cycles or {}
+        return cls(start, CYCLE_MONTHS[cycles.get("variable", "monthly")], CYCLE_MONTHS[cycles.get("fixed", "monthly")])
+
+    @property
+    def bill_months(self) -> int:
+        """How often the account is billed: every cycle end of either fee type falls on a bill
+        (bimonthly energy and quarterly fixed fees: monthly bills)."""
+        return gcd(self.variable_months, self.fixed_months)
+
+    @property
+    def together(self) -> bool:
+        """Both fee types on one cycle: every bill carries both, for its own period."""
+        return self.variable_months == self.fixed_months
+
+    def variable_part(self, bill: BillingPeriod, *, final: bool = False) -> BillingPeriod | None:
+        return self._part(self.variable_months, bill, final)
+
+    def fixed_part(self, bill: BillingPeriod, *, final: bool = False) -> BillingPeriod | None:
+        return self._part(self.fixed_months, bill, final)
+
+    def _part(self, months: int, bill: BillingPeriod, final: bool) -> BillingPeriod | None:
+        if self.together:
+            return bill
+        boundary = self._last_boundary(months, bill.end)
+        if boundary == bill.end:  # this fee type's cycle ends with the bill: its whole cycle
+            return BillingPeriod(max(self._last_boundary(months, bill.end - timedelta(days=1)), self.start), bill.end)
+        if final:  # supply ends mid-cycle: what was supplied since the cycle began
+            return BillingPeriod(max(boundary, self.start), bill.end)
+        return None
+
+    def _last_boundary(self, months: int, on_or_before: date) -> date:
+        """The latest end of a ``months`` cycle on or before the day (the contract's first day
+        when none has ended yet)."""
+        anchor = self.start.day
+        elapsed = (on_or_before.year - self.start.year) * 12 + on_or_before.month - self.start.month
+        cycles = elapsed // months
+        while cycles > 0:
+            month = add_months(self.start.replace(day=1), cycles * months)
+            boundary = month.replace(day=min(anchor, monthrange(month.year, month.month)[1]))
+            if boundary <= on_or_before:
+                return boundary
+            cycles -= 1
+        return self.start

@@ -17,11 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.customers.records import Account, ServicePoint
-from shared.invoicing.bill_cycle import BillingPeriod
+from shared.invoicing.bill_cycle import BillingPeriod, FeeCycles
 from shared.invoicing.invoice import Invoice, InvoiceStatus, Party
 from shared.invoicing.issuing import InvoiceIssuer
 from shared.invoicing.numbering import InvoiceNumbering
-from shared.invoicing.rating_inputs import Skip, gather, rate_for_bill
+from shared.invoicing.rating_inputs import Skip, billing_contract, gather, rate_fee_parts, rate_for_bill
 from shared.payments.projection import settle_account
 from shared.platform.documents import ConcurrencyConflict, DocumentStore
 from shared.platform.messaging import MessageSender
@@ -192,10 +192,27 @@ class BillingService:
     ) -> tuple[Invoice | None, str]:
         """Rate the period with everything the tariff needs (its versions, the network
         tariff, demand history, consumption after VEE), or say why it cannot be billed yet."""
-        inputs = gather(self._documents, account, service_point, period, as_of=now)
-        if isinstance(inputs, Skip):
-            return None, inputs.reason
-        rated = rate_for_bill(inputs, period, service_point.time_zone)
+        contract = billing_contract(self._documents, account, service_point, period)
+        cycles = FeeCycles.of(contract.start, dict(contract.billing_cycles or {})) if contract else None
+        if cycles is None or cycles.together:
+            inputs = gather(self._documents, account, service_point, period, as_of=now)
+            if isinstance(inputs, Skip):
+                return None, inputs.reason
+            rated = rate_for_bill(inputs, period, service_point.time_zone)
+            notes, currency = inputs.notes, inputs.currency
+        else:
+            final = contract is not None and contract.end is not None and period.end >= contract.end
+            parts = rate_fee_parts(
+                self._documents,
+                account,
+                service_point,
+                variable=cycles.variable_part(period, final=final),
+                fixed=cycles.fixed_part(period, final=final),
+                as_of=now,
+            )
+            if isinstance(parts, Skip):
+                return None, parts.reason
+            rated, notes, currency = parts.rated, parts.notes, parts.currency
         # The series is the year of issue (the local date it is drafted and issued on), as
         # for credit notes and sales: a period of 2027 billed late or rebilled in 2028 is a
         # 2028 document, and the 2027 register stays closed once the year is over.
@@ -212,14 +229,14 @@ class BillingService:
             service_address=service_point.address,
             period_start=period.start,
             period_end=period.end,
-            currency=inputs.currency,
+            currency=currency,
             lines=rated.lines,
             taxes=rated.taxes,
             subtotal=rated.subtotal,
             tax_total=rated.tax_total,
             total=rated.total,
             payment_reference=account.payment_reference,
-            notes=inputs.notes,
+            notes=notes,
             demand=rated.demand,
         )
         return invoice, ""

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from shared.customers.contract import Contract
 from shared.customers.records import Account, ServicePoint
-from shared.invoicing.bill_cycle import BillingPeriod, due_periods
+from shared.invoicing.bill_cycle import BillingPeriod, FeeCycles, due_periods
 from shared.observability import log_event
 from shared.platform.documents import Container, DocumentAlreadyExists, DocumentStore
 from shared.platform.messaging import MessageSender
@@ -74,11 +74,15 @@ def kick_off_bill_cycle(
         sp = ServicePoint.from_document(service_points.get(account.service_point_id, account.service_point_id))
         # "Today" is the service point's local date: a period ends at local midnight.
         today: date = as_of.astimezone(ZoneInfo(sp.time_zone)).date()
-        supplied, anchor, supply_ends = _supply(contracts, account)
+        supplied, anchor, supply_ends, months = _supply(contracts, account)
         if not supplied:
             continue  # moved out and finally billed: nothing more is due
         due = due_periods(
-            billed_through=account.billed_through, today=today, anchor_day=anchor, supply_ends=supply_ends
+            billed_through=account.billed_through,
+            today=today,
+            months_per_period=months,
+            anchor_day=anchor,
+            supply_ends=supply_ends,
         )
         for period in due:
             bus.send(
@@ -107,8 +111,9 @@ def kick_off_bill_cycle(
     return kick_off
 
 
-def _supply(contracts: Container, account: Account) -> tuple[bool, int | None, date | None]:
-    """Whether anything is left to bill, the cycle's anchor day and where supply ends.
+def _supply(contracts: Container, account: Account) -> tuple[bool, int | None, date | None, int]:
+    """Whether anything is left to bill, the cycle's anchor day, where supply ends and the
+    months per bill (the shorter of the contract's variable and fixed fee cycles).
 
     The account is billed under the latest cycle-billed contract covering its billed-through
     day: its first day anchors the cycle (a move-in on the 31st bills on each month's last
@@ -118,13 +123,14 @@ def _supply(contracts: Container, account: Account) -> tuple[bool, int | None, d
     docs = contracts.query({"kind": "contract", "accountId": account.account_id}, partition=account.service_point_id)
     billed = [c for c in map(Contract.from_document, docs) if c.cycle_billed]
     if not billed:
-        return True, None, None
+        return True, None, None, 1
     covering = [c for c in billed if c.covers_day(account.billed_through)]
     if not covering:
         later = [c for c in billed if c.start > account.billed_through]
-        return bool(later), None, None  # a gap before a later contract: as before contracts ended
+        return bool(later), None, None, 1  # a gap before a later contract: as before contracts ended
     latest = max(covering, key=lambda c: c.start)
-    return True, latest.start.day, latest.end
+    cycles = FeeCycles.of(latest.start, dict(latest.billing_cycles or {}))
+    return True, latest.start.day, latest.end, cycles.bill_months
 
 
 def _note_requested(runs: Container, run_id: str, account: Account, period: BillingPeriod) -> None:

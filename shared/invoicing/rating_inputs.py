@@ -27,7 +27,7 @@ pure call that prices the inputs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,9 +37,10 @@ from shared.customers.records import Account, ServicePoint
 from shared.invoicing.bill_cycle import BillingPeriod, add_months
 from shared.platform.documents import Container, DocumentStore
 from shared.rating import IntervalConsumption, RatedCharges, RegisterConsumption, Tariff, rate
-from shared.rating.components import GENERAL, DemandCharge
+from shared.rating.components import GENERAL, DailySupply, DemandCharge, FixedCharge
 from shared.rating.results import DemandReading
 from shared.rating.tariff_store import TariffNotFound, TariffStore
+from shared.rating.tax import tax_lines
 from shared.rating.usage import Channel
 from shared.readings.history import (
     READ_TOLERANCE,
@@ -116,6 +117,100 @@ def rate_for_bill(inputs: RatingInputs, period: BillingPeriod, time_zone: str) -
         network=inputs.network,
         prior_demand=inputs.prior_demand,
     )
+
+
+# Fixed fees: charged by the day or the month whatever was used. Everything else (energy,
+# demand, export credits, minimums and discounts) is a variable fee.
+FIXED_FEES = (DailySupply, FixedCharge)
+
+
+@dataclass(frozen=True)
+class FeeParts:
+    """A bill whose fixed and variable fees run on different cycles (``FeeCycles``)."""
+
+    rated: RatedCharges
+    notes: tuple[str, ...]
+    currency: str
+
+
+def billing_contract(
+    documents: DocumentStore, account: Account, service_point: ServicePoint, period: BillingPeriod
+) -> Contract | None:
+    return _contract(documents, account, service_point, period)
+
+
+def rate_fee_parts(
+    documents: DocumentStore,
+    account: Account,
+    service_point: ServicePoint,
+    *,
+    variable: BillingPeriod | None,
+    fixed: BillingPeriod | None,
+    as_of: datetime,
+) -> FeeParts | Skip:
+    """The variable fees over their cycle and the fixed fees over theirs, on one bill: each
+    part priced by the tariff versions of its own period, its lines carrying their periods,
+    tax worked out once over all the lines."""
+    lines: list[Any] = []
+    notes: list[str] = []
+    demand: tuple[DemandReading, ...] = ()
+    priced_by: Tariff | None = None
+    if variable is not None:
+        inputs = gather(documents, account, service_point, variable, as_of=as_of)
+        if isinstance(inputs, Skip):
+            return inputs
+        tariff = _fees(inputs.tariff, fixed=False)
+        if tariff:
+            rated = rate(
+                tariff=tariff,
+                period_start=variable.start,
+                period_end=variable.end,
+                time_zone=service_point.time_zone,
+                consumption=inputs.consumption,
+                network=_fees(inputs.network or (), fixed=False) or None,
+                prior_demand=inputs.prior_demand,
+            )
+            lines.extend(rated.lines)
+            demand = rated.demand
+        notes.extend(inputs.notes)
+        priced_by = inputs.tariff[0]
+    if fixed is not None:
+        contract = _contract(documents, account, service_point, fixed)
+        store = TariffStore(documents)
+        versions = _versions(store, contract.tariff_id if contract else account.tariff_id, fixed)
+        if isinstance(versions, Skip):
+            return versions
+        network = _network(store, versions, contract, fixed, notes)
+        if isinstance(network, Skip):
+            return network
+        tariff = _fees(versions, fixed=True)
+        if tariff:
+            # Fixed fees ignore usage; the engine still wants a channel to price against.
+            nothing_used = RegisterConsumption(0, fixed.start, fixed.end)
+            rated = rate(
+                tariff=tariff,
+                period_start=fixed.start,
+                period_end=fixed.end,
+                time_zone=service_point.time_zone,
+                consumption=nothing_used,
+                network=_fees(network or (), fixed=True) or None,
+            )
+            lines.extend(rated.lines)
+        priced_by = priced_by or versions[0]
+    assert priced_by is not None, "a bill carries at least one of its fee parts"
+    currency = priced_by.currency
+    taxes = tax_lines(lines, priced_by.tax_rounding, currency)
+    return FeeParts(RatedCharges.of(tuple(lines), taxes, currency, demand=demand), tuple(notes), currency)
+
+
+def _fees(versions: Sequence[Tariff], *, fixed: bool) -> tuple[Tariff, ...]:
+    """The versions with only their fixed (or only their variable) components; none when no
+    version has any."""
+    kept = [
+        replace(version, components=tuple(c for c in version.components if isinstance(c, FIXED_FEES) == fixed))
+        for version in versions
+    ]
+    return tuple(kept) if any(version.components for version in kept) else ()
 
 
 # -- tariffs -------------------------------------------------------------------------------------------

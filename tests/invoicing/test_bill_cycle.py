@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.invoicing.bill_cycle import BillingPeriod, add_months, due_periods
+from shared.invoicing.bill_cycle import BillingPeriod, FeeCycles, add_months, due_periods
 
 
 def test_a_month_is_due_the_day_after_it_ends_not_on_its_last_day():
@@ -50,3 +50,43 @@ def test_due_periods_tile_time_without_gaps_or_overlaps(start, days_later):
     assert all(p.start < p.end for p in periods)
     if periods:
         assert periods[0].start == start
+
+
+# --- fixed and variable fees on their own cycles ------------------------------------------
+
+
+def test_quarterly_energy_and_monthly_fixed_fees_bill_monthly_with_the_energy_every_third_bill():
+    cycles = FeeCycles.of(date(2027, 1, 1), {"variable": "quarterly", "fixed": "monthly"})
+    assert cycles.bill_months == 1
+    bills = [BillingPeriod(date(2027, m, 1), date(2027, m + 1, 1)) for m in range(1, 7)]
+    assert [cycles.variable_part(b) for b in bills] == [
+        None,
+        None,
+        BillingPeriod(date(2027, 1, 1), date(2027, 4, 1)),
+        None,
+        None,
+        BillingPeriod(date(2027, 4, 1), date(2027, 7, 1)),
+    ]
+    assert [cycles.fixed_part(b) for b in bills] == bills
+    # Moving out on 20 May: the final bill carries the energy since 1 April and May's fixed days.
+    final = BillingPeriod(date(2027, 5, 1), date(2027, 5, 20))
+    assert cycles.variable_part(final, final=True) == BillingPeriod(date(2027, 4, 1), date(2027, 5, 20))
+    assert cycles.fixed_part(final, final=True) == final
+
+
+def test_cycles_anchored_on_the_31st_end_on_each_months_last_day():
+    cycles = FeeCycles.of(date(2027, 1, 31), {"variable": "bimonthly", "fixed": "monthly"})
+    february, march = (
+        BillingPeriod(date(2027, 1, 31), date(2027, 2, 28)),
+        BillingPeriod(date(2027, 2, 28), date(2027, 3, 31)),
+    )
+    assert cycles.variable_part(february) is None
+    assert cycles.variable_part(march) == BillingPeriod(date(2027, 1, 31), date(2027, 3, 31))
+
+
+def test_one_cycle_for_both_fee_types_bills_both_over_the_bills_own_period():
+    cycles = FeeCycles.of(date(2027, 1, 1), None)
+    bill = BillingPeriod(date(2027, 1, 1), date(2027, 2, 1))
+    assert cycles.together and cycles.variable_part(bill) == cycles.fixed_part(bill) == bill
+    assert FeeCycles.of(date(2027, 1, 1), {"variable": "bimonthly", "fixed": "quarterly"}).bill_months == 1
+    assert FeeCycles.of(date(2027, 1, 1), {"variable": "bimonthly", "fixed": "semiannual"}).bill_months == 2
