@@ -560,10 +560,11 @@ class Placed:
 
 def _text_of(piece: Piece, values: Sequence[str]) -> str:
     if piece.derived:
-        text = piece.text
-        for skeleton_text, slot in piece.derived:
-            text = text.replace(skeleton_text, values[slot])
-        return text
+        # One pass, longest first: a new number must not be rewritten again because it happens
+        # to contain the skeleton's account id.
+        replacements = {skeleton_text: values[slot] for skeleton_text, slot in piece.derived}
+        pattern = "|".join(re.escape(text) for text in sorted(replacements, key=len, reverse=True))
+        return re.sub(pattern, lambda found: replacements[found[0]], piece.text)
     if piece.slot is None:
         return piece.text
     value = values[piece.slot]

@@ -213,3 +213,25 @@ def test_the_shape_is_the_page_without_its_values():
     assert pdf_stamp.mark_page(fewer_lines, history=HISTORY, payment=PAYMENT).shape != shape
     assert pdf_stamp.mark_page(FIRST, history=HISTORY[-6:], payment=PAYMENT).shape != shape  # "last 6 periods"
     assert pdf_stamp.mark_page(FIRST, history=HISTORY, payment=PaymentDetails()).shape != shape  # no biller code
+
+
+def test_a_footer_copying_values_takes_each_new_value_once_even_when_one_contains_another_old_one():
+    footer = Piece(None, "Tax invoice INV-1 · Account ACC-7", "regular", 9.33, "0 0 0 rg", 0.0, "none")
+    footer = replace(footer, derived=(("INV-1", 0), ("ACC-7", 1)))
+    block = Block(0, 0.0, 500.0, "left", False, (10.0,), (footer,))
+    [placed] = set_block(block, ["INV-ACC-7", "ACC-9"])
+    assert placed.text == "Tax invoice INV-ACC-7 · Account ACC-9"
+
+
+def test_threads_sharing_one_renderer_each_get_their_own_invoice():
+    from concurrent.futures import ThreadPoolExecutor
+
+    renderer = StampedRenderer()
+    invoices = [issued(f"INV-2026-0005{n:02d}", f"Customer Number {n}", str(100 + n)) for n in range(12)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        documents = list(pool.map(lambda i: renderer.render(i, history=HISTORY, payment=PAYMENT), invoices))
+    for invoice, document in zip(invoices, documents, strict=True):
+        text = text_of(document)
+        assert invoice.number in text and invoice.customer.name in text
+        assert all(other.number not in text for other in invoices if other is not invoice)
+    assert renderer.counts.stamped + renderer.counts.rendered == 12 and renderer.counts.stamped >= 6
