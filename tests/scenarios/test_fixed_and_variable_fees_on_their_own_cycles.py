@@ -26,11 +26,20 @@ from tests.scenarios.support import (
 JANUARY, APRIL, MAY = date(2027, 1, 1), date(2027, 4, 1), date(2027, 5, 1)
 
 
-def on_cycles(story: Story, variable: str, fixed: str) -> None:
+def billed_on_cycles(platform, clock, monkeypatch, *, variable: str, fixed: str, until: date) -> tuple[Story, list]:
+    """The household, its contract on these cycles from 1 January, billed by the daily timer
+    until ``until``: its issued bills, oldest first."""
+    clock.now = datetime.fromisoformat("2026-12-20T00:00:00+00:00")
+    story = Story(platform, clock, monkeypatch, accounts=(MELBOURNE_REGISTER,), real_pdfs=False, contract_start=JANUARY)
     nmi = household(MELBOURNE_REGISTER)[4]
     contracts = story.documents.container(CONTRACTS.name)
     for doc in contracts.query({"kind": "contract", "accountId": MELBOURNE_REGISTER}, partition=nmi):
         contracts.replace({**doc, "billingCycles": {"variable": variable, "fixed": fixed}}, etag=doc["_etag"])
+    story.billed_through(JANUARY)
+    story.meter_data(first=JANUARY, last=until)
+    for day in days(JANUARY, until):
+        story.bill_cycle(at_utc(day, BILL_CYCLE_AT))
+    return story, sorted(story.issued(MELBOURNE_REGISTER), key=lambda d: d["periodStart"])
 
 
 def summary(doc: dict) -> list[tuple[str, str, str, Decimal, str]]:
@@ -42,16 +51,7 @@ def summary(doc: dict) -> list[tuple[str, str, str, Decimal, str]]:
 
 
 def test_energy_quarterly_and_fixed_fees_monthly_bill_each_on_its_own_cycle(platform, clock, monkeypatch):
-    clock.now = datetime.fromisoformat("2026-12-20T00:00:00+00:00")
-    story = Story(platform, clock, monkeypatch, accounts=(MELBOURNE_REGISTER,), real_pdfs=False, contract_start=JANUARY)
-    on_cycles(story, variable="quarterly", fixed="monthly")
-    story.billed_through(JANUARY)
-    story.meter_data(first=JANUARY, last=MAY)
-
-    for day in days(JANUARY, MAY):
-        story.bill_cycle(at_utc(day, BILL_CYCLE_AT))
-
-    bills = sorted(story.issued(MELBOURNE_REGISTER), key=lambda d: d["periodStart"])
+    _, bills = billed_on_cycles(platform, clock, monkeypatch, variable="quarterly", fixed="monthly", until=MAY)
     assert [(b["periodStart"], b["periodEnd"]) for b in bills] == [
         ("2027-01-01", "2027-02-01"),
         ("2027-02-01", "2027-03-01"),
@@ -80,16 +80,8 @@ def test_energy_quarterly_and_fixed_fees_monthly_bill_each_on_its_own_cycle(plat
 
 
 def test_fixed_fees_quarterly_and_energy_monthly_bill_the_fees_when_their_quarter_ends(platform, clock, monkeypatch):
-    clock.now = datetime.fromisoformat("2026-12-20T00:00:00+00:00")
-    story = Story(platform, clock, monkeypatch, accounts=(MELBOURNE_REGISTER,), real_pdfs=False, contract_start=JANUARY)
-    on_cycles(story, variable="monthly", fixed="quarterly")
-    story.billed_through(JANUARY)
-    story.meter_data(first=JANUARY, last=APRIL)
-
-    for day in days(JANUARY, APRIL):
-        story.bill_cycle(at_utc(day, BILL_CYCLE_AT))
-
-    january, february, march = sorted(story.issued(MELBOURNE_REGISTER), key=lambda d: d["periodStart"])
+    _, bills = billed_on_cycles(platform, clock, monkeypatch, variable="monthly", fixed="quarterly", until=APRIL)
+    january, february, march = bills
     assert summary(january) == [("usage", "2027-01-01", "2027-02-01", Decimal(289), "90.28")]  # 289 x 0.3124 = 90.2836
     assert summary(february) == [("usage", "2027-02-01", "2027-03-01", Decimal(298), "93.10")]  # 93.0952
     assert summary(march) == [
