@@ -118,7 +118,8 @@ def plain_decimal_rows_to_stored(rows: list[str], *, width: int, unit: Unit) -> 
     lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     cell, misfit = np.divmod(lengths + 1, width)  # a value and its comma, if all are one width
     left = np.ones(len(rows), dtype=bool)
-    for size in np.unique(cell[misfit == 0]).tolist():
+    # The sizes present, ascending: bincount, because np.unique's first call imports numpy.ma (~12 ms).
+    for size in np.flatnonzero(np.bincount(cell[misfit == 0])).tolist():
         chosen = np.flatnonzero((misfit == 0) & (cell == size))
         values = _same_width([rows[i] for i in chosen.tolist()], size - 1, unit.exponent)
         if values is not None:
