@@ -195,7 +195,7 @@ class BillingService:
         contract = billing_contract(self._documents, account, service_point, period)
         cycles = FeeCycles.of(contract.start, dict(contract.billing_cycles or {})) if contract else None
         if cycles is None or cycles.together:
-            inputs = gather(self._documents, account, service_point, period, as_of=now)
+            inputs = gather(self._documents, account, service_point, period, as_of=now, contract=contract)
             if isinstance(inputs, Skip):
                 return None, inputs.reason
             rated = rate_for_bill(inputs, period, service_point.time_zone)

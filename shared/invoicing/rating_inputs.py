@@ -60,6 +60,13 @@ SUPERSEDED = (None, "draft", "void", "credited")  # invoice statuses whose deman
 RATCHET_NOTE = "ratchet:"  # what pricing.py writes into a demand line the ratchet lifted
 
 
+class _Unset:
+    """No contract given: look it up."""
+
+
+_UNSET = _Unset()
+
+
 @dataclass(frozen=True)
 class Skip:
     reason: str  # shown in the bill-run report, e.g. "missing reads beyond tolerance: ..."
@@ -85,9 +92,12 @@ def gather(
     period: BillingPeriod,
     *,
     as_of: datetime,
+    contract: Contract | _Unset | None = _UNSET,
 ) -> RatingInputs | Skip:
-    """What rating needs to bill ``account`` at ``service_point`` for ``period``, or why it cannot be billed yet."""
-    contract = _contract(documents, account, service_point, period)
+    """What rating needs to bill ``account`` at ``service_point`` for ``period``, or why it
+    cannot be billed yet. ``contract``: the billing contract when the caller has looked it up."""
+    if isinstance(contract, _Unset):
+        contract = _contract(documents, account, service_point, period)
     tariff_id = contract.tariff_id if contract else account.tariff_id
     store = TariffStore(documents)
     tariff = _versions(store, tariff_id, period)
