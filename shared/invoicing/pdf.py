@@ -271,6 +271,7 @@ class UsageHistory:
     last_year_kwh: Decimal | None  # the same period a year earlier, when the history has it
     drawing: ChartDrawing  # what the SVG draws, for the stamped renderer (pdf_stamp.py)
     title: str
+    title_key: str  # "usage_history", or "usage_history_one" for a first bill: no "last 1 periods"
 
 
 def usage_history(history: Sequence[HistoryEntry], fmt: PageFormat) -> UsageHistory | None:
@@ -288,10 +289,11 @@ def usage_history(history: Sequence[HistoryEntry], fmt: PageFormat) -> UsageHist
         else:
             raise InvoiceNotRenderable(f"usage history entry {index}: a period is a date or a label, not {period!r}")
     bars = checked_history(periods)
-    title = fmt.text("usage_history", count=str(len(bars)))
+    title_key = "usage_history_one" if len(bars) == 1 else "usage_history"
+    title = fmt.text(title_key, count=str(len(bars)))
     drawing = usage_chart(bars, format_kwh=fmt.whole, unit="kWh")
     svg = drawing_svg(drawing, title) if drawing.bars else ""
-    return UsageHistory(Markup(svg), len(bars), _same_period_last_year(history), drawing, title)
+    return UsageHistory(Markup(svg), len(bars), _same_period_last_year(history), drawing, title, title_key)
 
 
 def _same_period_last_year(history: Sequence[HistoryEntry]) -> Decimal | None:

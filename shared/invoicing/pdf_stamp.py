@@ -151,7 +151,7 @@ def mark_page(
     chart = context["history"]
     if chart is not None:
         frame = Markup(chart_frame_svg(chart.title)) if chart.drawing.bars else Markup("")
-        context["history"] = _Frame(frame, chart.count, chart.last_year_kwh)
+        context["history"] = _Frame(frame, chart.count, chart.last_year_kwh, chart.title_key)
     context["t"] = _words_or_text(context["t"])
     context["title"] = Words(context["title"])
     values: list[str] = []
@@ -196,6 +196,7 @@ class _Frame:
     svg: Markup
     count: int
     last_year_kwh: Any
+    title_key: str
 
 
 def _metadata(page: str) -> dict[str, str]:

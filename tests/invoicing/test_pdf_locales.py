@@ -496,3 +496,19 @@ def test_an_isolated_render_prints_the_same_localised_invoice_with_its_chart():
     )
 
     assert text_of(isolated) == text_of(in_process)
+
+
+@pytest.mark.parametrize(
+    ("make", "locale", "payment", "heading"),
+    [
+        (polish_invoice, "pl-PL", POLISH_ACCOUNT, "Zużycie energii w tym okresie rozliczeniowym"),
+        (norwegian_invoice, "nb-NO", NORWEGIAN_ACCOUNT, "Strømforbruket ditt denne perioden"),
+    ],
+)
+def test_a_first_bills_chart_is_this_period_not_the_last_1_periods(make, locale, payment, heading):
+    from shared.invoicing.pdf import render_invoice_html
+
+    first_bill = render_invoice_html(make(), locale=locale, history=monthly_history("612")[-1:], payment=payment)
+    assert heading in first_bill and " 1 " not in first_bill.split("<h3>")[-1].split("</h3>")[0]
+    english = render_invoice_html(make(), locale="en-AU", history=monthly_history("612")[-1:], payment=payment)
+    assert "Your electricity use this period" in english and "last 1 periods" not in english
