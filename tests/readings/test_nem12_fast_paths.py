@@ -364,3 +364,93 @@ def test_a_later_version_finds_the_line_it_replaces_among_other_channels() -> No
         ("2", 1, 6),
         ("2", 2, 7),
     ]
+
+
+# -- tails read in parts, values read two digits at a time -----------------------------------
+
+
+def test_a_tail_missing_from_the_cache_reuses_its_flags_and_reads_a_new_stamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three days share their flags (S14, reason 45) but each has its own UpdateDateTime, as
+    an MDP's run times do: each is a tail-cache miss that must still read every field."""
+    text = nem12(
+        block(),
+        day("20240101", value="1.000", quality="S14", reason="45", updated="20240102031200"),
+        day("20240102", value="1.000", quality="S14", reason="45", updated="20240103041500"),
+        day("20240103", value="1.000", quality="S14", reason="45", updated="202401040516"),  # DateTime12
+    )
+    result = parse_nem12(text, source="test.csv")
+    assert result.status == "accepted"
+    assert [(d.quality_method, d.reason_code, d.update_datetime) for d in result.days] == [
+        ("S14", 45, datetime(2024, 1, 2, 3, 12, 0, tzinfo=NEM_TIME)),
+        ("S14", 45, datetime(2024, 1, 3, 4, 15, 0, tzinfo=NEM_TIME)),
+        ("S14", 45, datetime(2024, 1, 4, 5, 16, 0, tzinfo=NEM_TIME)),
+    ]
+    assert described(result) == described(careful(text, monkeypatch))
+
+
+def test_a_twelve_digit_stamp_orders_like_its_fourteen_digit_twin() -> None:
+    """202401020312 is 20240102031200: the same day with both stamps and other values cannot
+    be ordered (both rejected); a later stamp in either width replaces."""
+    same = nem12(
+        block(),
+        day("20240101", value="1.000", updated="202401020312"),
+        day("20240101", value="2.000", updated="20240102031200"),
+    )
+    result = parse_nem12(same, source="test.csv")
+    assert (result.status, result.days) == ("rejected", [])
+    assert [e.message for e in result.errors] == [
+        "NMI0000001/E1 2024-01-01 differs from line 3 with the same UpdateDateTime; both rejected"
+    ]
+    later = nem12(
+        block(),
+        day("20240101", value="1.000", updated="20240102031259"),
+        day("20240101", value="2.000", updated="202401020313"),
+    )
+    result = parse_nem12(later, source="test.csv")
+    assert [(d.source_line, d.values_wh[0]) for d in result.days] == [(4, 2000)]
+
+
+@pytest.mark.parametrize(
+    ("flags", "field_name", "message"),
+    [
+        ("V,7", "ReasonCode", "a V day carries its reasons in 400 records, not in the 300"),
+        ("S14,", "ReasonCode", "quality S needs a reason code"),
+        ("A,110", "ReasonCode", "reason code '110' is not 0-109"),
+        ("X,", "QualityMethod", "unknown quality flag 'X'"),
+    ],
+)
+def test_bad_flags_on_a_new_stamp_are_worded_by_the_careful_way(flags: str, field_name: str, message: str) -> None:
+    # The first day caches good flags; the second has a new stamp and bad flags.
+    bad = day("20240102", value="1.000", updated="20240103010101").replace("A,,,", f"{flags},,", 1)
+    result = parse_nem12(nem12(block(), day("20240101", value="1.000"), bad), source="test.csv")
+    assert (result.status, [d.day.day for d in result.days]) == ("partial", [1])
+    assert [(e.line, e.field, e.message) for e in result.errors] == [
+        (4, field_name, f"{message} (channel-day rejected)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1.234"] * HALF_HOURS, [1234] * HALF_HOURS),  # four digits: two pairs
+        (["12.345"] * HALF_HOURS, [12345] * HALF_HOURS),  # five: a lone digit, then two pairs
+        (["987654.321"] * HALF_HOURS, [987654321] * HALF_HOURS),  # nine, the most int32 takes
+        ([".123"] * HALF_HOURS, [123] * HALF_HOURS),  # the point first
+        (["0.099", "9.900"] * (HALF_HOURS // 2), [99, 9900] * (HALF_HOURS // 2)),
+    ],
+)
+def test_values_of_one_width_read_two_digits_at_a_time_by_hand(values: list[str], expected: list[int]) -> None:
+    result = parse_nem12(nem12(block(), day("20240101", values=values)), source="test.csv")
+    assert (result.status, result.days[0].values_wh.tolist()) == ("accepted", expected)
+
+
+@pytest.mark.parametrize(("bad", "message"), [("1.2x4", "not a number"), ("1:234", "not a number")])
+def test_a_non_digit_in_a_fixed_width_value_is_found_and_named(bad: str, message: str) -> None:
+    values = ["1.234"] * HALF_HOURS
+    values[17] = bad  # ":" is one past "9": the digit check must catch it too
+    text = nem12(block(), day("20240101", values=values), day("20240102", value="1.000"))
+    result = parse_nem12(text, source="test.csv")
+    assert [d.day.day for d in result.days] == [2]
+    assert [(e.line, e.field, e.message) for e in result.errors] == [
+        (3, "IntervalValue18", f"interval value {bad!r} is {message} (channel-day rejected)")
+    ]
