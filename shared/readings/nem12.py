@@ -84,6 +84,7 @@ Nem12Result = ImportResult
 MAX_LINE_CHARS = 64 * 1024
 INTERVAL_LENGTHS = (5, 15, 30)
 _LENGTHS = frozenset(str(n) for n in INTERVAL_LENGTHS)
+_MOST_INTERVALS = 1440 // min(INTERVAL_LENGTHS)  # a 5-minute day's 288
 MAX_LISTED = 1000  # errors (and warnings) listed one by one; beyond that only counted
 _MAX_STORED = 2**62  # far above any meter's day, far below int64 overflow
 CHUNK_BYTES = 1 << 20  # read from a file a megabyte at a time
@@ -932,7 +933,9 @@ class _Nem12Parser:
         if len(fields) != 6 or '"' in text:
             return None
         _, first, last, flag, code, description = fields
-        if not (first.isdecimal() and last.isdecimal() and 1 <= int(first) <= int(last)):
+        # Past a 5-minute day's last interval it cannot fit any day (the careful way says
+        # so), and ``letter * (end - start + 1)`` below must not build a huge string.
+        if not (first.isdecimal() and last.isdecimal() and 1 <= int(first) <= int(last) <= _MOST_INTERVALS):
             return None
         quality = self.qualities_400.get(flag) or self._cache_quality(flag, in_400=True)
         if quality is None:

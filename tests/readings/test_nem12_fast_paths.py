@@ -454,3 +454,38 @@ def test_a_non_digit_in_a_fixed_width_value_is_found_and_named(bad: str, message
     assert [(e.line, e.field, e.message) for e in result.errors] == [
         (3, "IntervalValue18", f"interval value {bad!r} is {message} (channel-day rejected)")
     ]
+
+
+def test_a_run_handed_over_holds_each_days_fields_in_file_order() -> None:
+    # Three clean days (one with a 500) come out as one batch, column by column.
+    text = nem12(
+        block(),
+        day("20240101", "1.000", updated="20240102010101"),
+        day("20240102", "2.000", updated="20240103010101"),
+        "500,O,S1,,",
+        day("20240103", "3.000", updated="20240104010101"),
+    )
+    batches = [e for e in iter_nem12(text, source="t.csv") if isinstance(e, ChannelDays)]
+    assert len(batches) == 1
+    (batch,) = batches
+    assert [d.isoformat() for d in batch.days] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert batch.source_lines == (3, 4, 6)
+    assert batch.update_datetimes == tuple(datetime(2024, 1, d, 1, 1, 1, tzinfo=NEM_TIME) for d in (2, 3, 4))
+    assert batch.values[:, 0].tolist() == [1000, 2000, 3000]
+    assert batch.quality_details == ((), (), ())
+    assert [len(b) for b in batch.b2b_details] == [0, 1, 0]
+    assert batch.b2b_details[1][0].trans_code == "O"
+
+
+@pytest.mark.parametrize("end", ["49", "289", "999999999", "12345678901234567890"])
+def test_a_400_ending_past_the_day_is_worded_not_a_crash(end: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast path once built the 400's letters, one per interval, before checking the end
+    # against the day: a huge EndInterval overflowed (or ate memory) instead of being named.
+    text = nem12(block(), day("20240101", quality="V"), f"400,1,{end},A,,", day("20240102"))
+    result = parse_nem12(text, source="test.csv")
+    assert result.status == "partial"
+    assert [d.day.isoformat() for d in result.days] == ["2024-01-02"]
+    (error,) = result.errors
+    assert (error.line, error.record_type, error.field) == (4, "400", "EndInterval")
+    assert error.message == (f"{end!r} is not an interval number from 1 to 48 (channel-day rejected: 300 at line 3)")
+    assert described(result) == described(careful(text, monkeypatch))
