@@ -268,7 +268,7 @@ def build_skeleton(page: MarkedPage) -> Skeleton:
     laid_out = document.render(stylesheets=pdf.invoice_stylesheets(page.lang), font_config=pdf.font_configuration())
     if len(laid_out.pages) > 9:
         raise NotStampable(f"{len(laid_out.pages)} pages")
-    collector = _Collector(page.values, _string_set_values(laid_out, page.values))
+    collector = _Collector(_string_set_values(laid_out))
     for number, laid_page in enumerate(laid_out.pages):
         collector.page(number, laid_page._page_box)
     blocks, chart, to_blank = collector.blocks, collector.charts, collector.to_blank
@@ -329,7 +329,8 @@ def _prepare_skeleton_pdf(document: Any, written: pydyf.PDF) -> dict[str, Any]:
     for _ in pages:
         written.add_object(pydyf.Stream([b"%"]))
     fonts: dict[str, str] = {}
-    packaged = {name: face_bytes for name, face_bytes in _packaged_faces().items()}
+    assets = pdf.packaged_assets()
+    packaged = {name: assets[pdf.BASE_URL + file].data for name, file in FACES.items()}
     for font in document.fonts.values():
         for name, data in packaged.items():
             if font.file_content == data and name not in fonts:
@@ -337,11 +338,7 @@ def _prepare_skeleton_pdf(document: Any, written: pydyf.PDF) -> dict[str, Any]:
     return {"first_free": first_free, "catalog": written.catalog.number, "fonts": fonts, "producer": producer}
 
 
-def _packaged_faces() -> dict[str, bytes]:
-    return {name: (pdf.TEMPLATES / file).read_bytes() for name, file in FACES.items()}
-
-
-def _string_set_values(laid_out: Any, values: Sequence[str]) -> dict[int, str]:
+def _string_set_values(laid_out: Any) -> dict[int, str]:
     """The values a footer copies (``string-set``): slot -> the skeleton's text."""
     found: dict[int, str] = {}
 
@@ -372,7 +369,6 @@ def _slot_of(box: Any) -> int | None:
 class _Collector:
     """Walks a laid-out page, keeping each block that holds a value and the chart's box."""
 
-    values: Sequence[str]
     derived: dict[int, str]
     blocks: list[Block] = field(default_factory=list)
     charts: list[ChartBox] = field(default_factory=list)
@@ -454,8 +450,8 @@ def _block(
         for position, leaf in enumerate(leaves):
             piece = _piece(leaf, derived if in_margin else {})
             key = (piece.slot, id(leaf.element), piece.face, piece.size, piece.colour, piece.letter_spacing)
-            continues = position == 0 and line_index > 0 and previous == key and piece.slot is not None
-            if continues or (position == 0 and line_index > 0 and previous == key and piece.slot is None):
+            # The same element and style carried over a line break: one piece, wrapped.
+            if position == 0 and line_index > 0 and previous == key:
                 last = pieces[-1]
                 pieces[-1] = Piece(
                     last.slot,
@@ -587,7 +583,7 @@ def set_block(block: Block, values: Sequence[str]) -> list[Placed]:
         missing = face(piece.face).missing(text)
         if missing:
             raise NotStampable(f"the packaged font lacks {missing!r}")
-        if _COLLAPSIBLE.sub(" ", text).strip() != text.strip() or text != _COLLAPSIBLE.sub(" ", text):
+        if text != _COLLAPSIBLE.sub(" ", text):
             raise NotStampable(f"{text[:40]!r} holds white space the page would collapse")
         words = text.split(" ")
         for index, word in enumerate(words):
