@@ -209,6 +209,7 @@ class BillingService:
                 variable=cycles.variable_part(period, final=final),
                 fixed=cycles.fixed_part(period, final=final),
                 as_of=now,
+                contract=contract,
             )
             if isinstance(parts, Skip):
                 return None, parts.reason

@@ -157,16 +157,17 @@ def rate_fee_parts(
     variable: BillingPeriod | None,
     fixed: BillingPeriod | None,
     as_of: datetime,
+    contract: Contract | None,
 ) -> FeeParts | Skip:
     """The variable fees over their cycle and the fixed fees over theirs, on one bill: each
     part priced by the tariff versions of its own period, its lines carrying their periods,
-    tax worked out once over all the lines."""
+    tax worked out once over all the lines. ``contract``: the bill's, whose cycles these are."""
     lines: list[Any] = []
     notes: list[str] = []
     demand: tuple[DemandReading, ...] = ()
     priced_by: Tariff | None = None
     if variable is not None:
-        inputs = gather(documents, account, service_point, variable, as_of=as_of)
+        inputs = gather(documents, account, service_point, variable, as_of=as_of, contract=contract)
         if isinstance(inputs, Skip):
             return inputs
         tariff = _fees(inputs.tariff, fixed=False)
@@ -185,7 +186,6 @@ def rate_fee_parts(
         notes.extend(inputs.notes)
         priced_by = inputs.tariff[0]
     if fixed is not None:
-        contract = _contract(documents, account, service_point, fixed)
         store = TariffStore(documents)
         versions = _versions(store, contract.tariff_id if contract else account.tariff_id, fixed)
         if isinstance(versions, Skip):
