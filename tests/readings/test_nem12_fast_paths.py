@@ -9,39 +9,12 @@ from datetime import datetime
 import pytest
 
 from shared.readings import nem12 as nem12_module
-from shared.readings.model import NEM_TIME, ImportResult
+from shared.readings.model import NEM_TIME
 from shared.readings.nem12 import ChannelDays, iter_nem12, parse_nem12
 from tests.readings.nem12_text import block, day, nem12
+from tests.readings.test_nem12_fast_path import HALF_HOURS, careful, described
 
-HALF_HOURS = 48
 IN_ORDER = ["400,1,10,A,,", "400,11,20,S14,76,", "400,21,48,E52,,"]
-
-
-def described(result: ImportResult) -> tuple[object, ...]:
-    days = [
-        (
-            d.nmi,
-            d.suffix,
-            d.day,
-            d.source_line,
-            d.values_wh.tolist(),
-            "".join(d.quality),
-            d.quality_method,
-            d.reason_code,
-            d.update_datetime,
-            d.quality_details,
-            d.b2b_details,
-        )
-        for d in result.days
-    ]
-    return result.status, days, result.errors, result.warnings
-
-
-def careful(text: str, monkeypatch: pytest.MonkeyPatch) -> ImportResult:
-    """Every line the careful way: the fast path takes nothing."""
-    with monkeypatch.context() as patched:
-        patched.setattr(nem12_module._Nem12Parser, "_fast_days", lambda self, lines, at: at)
-        return parse_nem12(text, source="test.csv")
 
 
 def objects_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
