@@ -26,7 +26,10 @@ csv loop alone.
 
     .venv/bin/python -m benchmarks.nem12_throughput              # all files, 5 rounds
     .venv/bin/python -m benchmarks.nem12_throughput --no-big     # skip the 1 GB files
-    .venv/bin/python -m benchmarks.nem12_throughput --only 30min --no-big   # one file
+    .venv/bin/python -m benchmarks.nem12_throughput --only 30min_e1 --no-big   # one file
+
+The 30-minute files are two: the realistic one (1.7 registers a NMI, 36 MB) and ``_e1``,
+one register a NMI, 21 MB: the shape of the issue's own nemreader figures.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class BenchFile:
     nmis: int | None
     size_mb: float | None
     nemreader: bool  # small enough for a parser that holds everything
+    single_register: bool = False  # E1 only on every NMI: the shape of the issue's own figures
 
     def path(self, folder: Path) -> Path:
         return folder / f"{self.name}.csv"
@@ -66,6 +70,8 @@ class BenchFile:
 
 FILES = [
     BenchFile("nem12_2000nmi_31d_30min", 30, 2000, None, nemreader=True),
+    # The issue's measurement: 2,000 NMIs x 31 days at 30 minutes, 21 MB (one register each).
+    BenchFile("nem12_2000nmi_31d_30min_e1", 30, 2000, None, nemreader=True, single_register=True),
     BenchFile("nem12_2000nmi_31d_5min", 5, 2000, None, nemreader=True),
     BenchFile("nem12_1gb_31d_5min", 5, None, 1000, nemreader=False),
     BenchFile("nem12_1gb_31d_30min", 30, None, 1000, nemreader=False),  # 5x the channel-days
@@ -246,7 +252,14 @@ def _ensure(file: BenchFile, folder: Path) -> Path:
     path = file.path(folder)
     if not path.exists():
         print(f"generating {path} ...", file=sys.stderr)
-        write_nem12(path, nmis=file.nmis, days=31, minutes=file.minutes, size_mb=file.size_mb)
+        write_nem12(
+            path,
+            nmis=file.nmis,
+            days=31,
+            minutes=file.minutes,
+            size_mb=file.size_mb,
+            single_register=file.single_register,
+        )
     return path
 
 

@@ -348,3 +348,21 @@ def test_rows_by_hand(rows: list[str], expected: list[list[int]] | None) -> None
     assert (None if stored is None else stored.tolist()) == expected
     if stored is not None:
         assert stored.dtype == np.int64
+
+
+def test_the_single_register_file_has_e1_only_and_the_same_day_records_mix() -> None:
+    # The benchmark's file shaped like the measurement: one register a NMI, the rest
+    # (quality mix, 400s, 500s) as in the realistic file.
+    text = "\r\n".join([*nem12_records(nmis=40, days=31, minutes=30, single_register=True), "900"]) + "\r\n"
+    lines = text.split("\r\n")
+    blocks = [line.split(",") for line in lines if line.startswith("200,")]
+    assert len(blocks) == 40
+    assert {(fields[2], fields[3]) for fields in blocks} == {("E1", "E1")}
+    assert sum(line.startswith("300,") for line in lines) == 40 * 31
+    assert any(line.startswith("400,") for line in lines)
+
+    result = parse_nem12(text, source="e1.csv")
+
+    assert result.status == "accepted"
+    assert len(result.days) == 40 * 31
+    assert {day.suffix for day in result.days} == {"E1"}
