@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from shared.readings.model import IntervalDay
+
 HEADER = "100,NEM12,202401021030,MDP1,RETAILER1"
 END = "900"
 UPDATED = "20240102103000"
@@ -37,3 +41,26 @@ def day(
 def nem12(*records: str, newline: str = "\n") -> str:
     """A whole file: header, the records, end."""
     return newline.join([HEADER, *records, END]) + newline
+
+
+def day_rows(days: Iterable[IntervalDay]) -> list[tuple[object, ...]]:
+    """Everything a parsed channel-day holds, in comparable form (values as a list)."""
+    return [
+        (
+            d.nmi,
+            d.suffix,
+            d.day,
+            d.source_line,
+            d.values_wh.tolist(),
+            "".join(d.quality),
+            d.quality_method,
+            d.reason_code,
+            d.reason_description,
+            d.update_datetime,
+            d.msats_load_datetime,
+            d.quality_details,
+            d.b2b_details,
+            d.value_unit,
+        )
+        for d in days
+    ]

@@ -14,32 +14,13 @@ from shared.readings import nem12 as nem12_module
 from shared.readings.model import ImportResult
 from shared.readings.nem12 import parse_nem12
 from shared.readings.units import parse_unit
-from tests.readings.nem12_text import block, day, nem12
+from tests.readings.nem12_text import block, day, day_rows, nem12
 
 HALF_HOURS = 48
 
 
 def described(result: ImportResult) -> tuple[object, ...]:
-    days = [
-        (
-            d.nmi,
-            d.suffix,
-            d.day,
-            d.source_line,
-            d.values_wh.tolist(),
-            "".join(d.quality),
-            d.quality_method,
-            d.reason_code,
-            d.reason_description,
-            d.update_datetime,
-            d.msats_load_datetime,
-            d.quality_details,
-            d.b2b_details,
-            d.value_unit,
-        )
-        for d in result.days
-    ]
-    return result.status, days, result.errors, result.warnings
+    return result.status, day_rows(result.days), result.errors, result.warnings
 
 
 def careful(text: str, monkeypatch: pytest.MonkeyPatch) -> ImportResult:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from benchmarks.nem12_generate import nem12_records
 from shared.readings import nem12 as nem12_module
-from shared.readings.model import ImportResult, IntervalDay
+from shared.readings.model import ImportResult
 from shared.readings.nem12 import (
     CHUNK_LINES,
     ChannelDays,
@@ -31,7 +31,7 @@ from shared.readings.nem12 import (
     parse_nem12,
 )
 from shared.readings.units import parse_unit, plain_decimal_rows_to_stored, to_stored_integer
-from tests.readings.nem12_text import END, HEADER, block, day, nem12
+from tests.readings.nem12_text import END, HEADER, block, day, day_rows, nem12
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TWO_NMIS = (FIXTURES / "two_nmis_30min.csv").read_text()
@@ -64,30 +64,9 @@ WITH_BAD_BLOCKS = nem12(
 )
 
 
-def described(days: list[IntervalDay]) -> list[tuple[object, ...]]:
-    return [
-        (
-            d.nmi,
-            d.suffix,
-            d.day,
-            d.source_line,
-            d.values_wh.tolist(),
-            "".join(d.quality),
-            d.quality_method,
-            d.reason_code,
-            d.update_datetime,
-            d.msats_load_datetime,
-            d.quality_details,
-            d.b2b_details,
-            d.value_unit,
-        )
-        for d in days
-    ]
-
-
 def snapshot(result: ImportResult) -> tuple[object, ...]:
     """Everything parse_nem12 reports, in comparable form."""
-    return result.status, described(result.days), result.errors, result.warnings, result.sender, result.created_at
+    return result.status, day_rows(result.days), result.errors, result.warnings, result.sender, result.created_at
 
 
 def streamed(text: str) -> tuple[list[object], ImportResult]:
@@ -114,7 +93,7 @@ def test_the_stream_collects_to_exactly_what_parse_nem12_returns(text: str) -> N
 
     parsed = parse_nem12(text, source="test.csv")
 
-    assert described(list(kept.values())) == described(parsed.days)
+    assert day_rows(kept.values()) == day_rows(parsed.days)
     assert (errors, warnings) == (parsed.errors, parsed.warnings) == (verdict.errors, verdict.warnings)
     assert verdict.status == parsed.status
 
