@@ -37,10 +37,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TWO_NMIS = (FIXTURES / "two_nmis_30min.csv").read_text()
 
 
-def generated(nmis: int, minutes: int) -> str:
-    """A realistic file from the benchmark's generator: several registers per NMI, E, S and
-    V days with 400 records, 500 records."""
-    return "\r\n".join([*nem12_records(nmis=nmis, days=31, minutes=minutes), "900"]) + "\r\n"
+def generated(nmis: int, minutes: int, *, single_register: bool = False) -> str:
+    """A realistic file from the benchmark's generator: several registers per NMI (or E1
+    only), E, S and V days with 400 records, 500 records."""
+    records = nem12_records(nmis=nmis, days=31, minutes=minutes, single_register=single_register)
+    return "\r\n".join([*records, "900"]) + "\r\n"
 
 
 # A bad 200 (its block skipped), bad values (a chunk read again the careful way), a day
@@ -332,7 +333,7 @@ def test_rows_by_hand(rows: list[str], expected: list[list[int]] | None) -> None
 def test_the_single_register_file_has_e1_only_and_the_same_day_records_mix() -> None:
     # The benchmark's file shaped like the issue's measurement: one register a NMI, the rest
     # (quality mix, 400s, 500s) as in the realistic file.
-    text = "\r\n".join([*nem12_records(nmis=40, days=31, minutes=30, single_register=True), "900"]) + "\r\n"
+    text = generated(40, 30, single_register=True)
     lines = text.split("\r\n")
     blocks = [line.split(",") for line in lines if line.startswith("200,")]
     assert len(blocks) == 40
